@@ -1,0 +1,264 @@
+"""The database schema: SQLAlchemy 2 typed rows. Migrations live in migrations/."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every database."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), Decimal: Numeric(12, 4)}
+
+
+metadata = Base.metadata
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ProgramRow(Base):
+    __tablename__ = "programs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(32), default="points")
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    earn_rate: Mapped[Decimal] = mapped_column(default=Decimal(1))
+    expiry_policy: Mapped[str] = mapped_column(String(16), default="days")
+    expiry_days: Mapped[int] = mapped_column(default=365)
+    pending_days: Mapped[int] = mapped_column(default=0)
+    tier_metric: Mapped[str] = mapped_column(String(16), default="points")
+    tier_window: Mapped[str] = mapped_column(String(16), default="rolling")
+    tier_window_days: Mapped[int] = mapped_column(default=365)
+    tier_review_month: Mapped[int] = mapped_column(default=1)
+    tier_review_day: Mapped[int] = mapped_column(default=1)
+    tier_grace_days: Mapped[int] = mapped_column(default=30)
+    point_value_minor: Mapped[Decimal] = mapped_column(default=Decimal("0.01"))
+    created_at: Mapped[datetime]
+
+
+class TierRow(Base):
+    __tablename__ = "tiers"
+    __table_args__ = (
+        UniqueConstraint("program_id", "code"),
+        UniqueConstraint("program_id", "rank"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    rank: Mapped[int]
+    threshold: Mapped[int] = mapped_column(BigInteger)
+    multiplier: Mapped[Decimal] = mapped_column(default=Decimal(1))
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("program_id", "external_id"),
+        Index("ix_members_phone", "phone"),
+        Index("ix_members_email", "email"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    joined_at: Mapped[datetime]
+    consents: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
+    tier_since: Mapped[datetime | None]
+    tier_override_until: Mapped[datetime | None]
+    debt: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime]
+
+
+class TierHistoryRow(Base):
+    __tablename__ = "tier_history"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"))
+    valid_from: Mapped[datetime]
+    valid_to: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str | None] = mapped_column(String(128))
+
+
+class EventRow(Base):
+    """Everything a member did that the program heard about: purchases, refunds, custom."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("program_id", "source_id"),
+        Index("ix_events_member_time", "member_id", "occurred_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    type: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str | None] = mapped_column(String(300))
+    order_id: Mapped[str | None] = mapped_column(String(128))
+    original_order_id: Mapped[str | None] = mapped_column(String(128))
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    store: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    staff_id: Mapped[str | None] = mapped_column(String(128))
+    items: Mapped[list[Any] | None] = mapped_column(JSON)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OrderRow(Base):
+    """A purchase and what it earned, so refunds can claw back in proportion."""
+
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("program_id", "order_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    order_id: Mapped[str] = mapped_column(String(128))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_earned: Mapped[int] = mapped_column(BigInteger)
+    points_reversed: Mapped[int] = mapped_column(BigInteger, default=0)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    occurred_at: Mapped[datetime]
+
+
+class LedgerEntryRow(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_member_id", "member_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    points: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    order_id: Mapped[str | None] = mapped_column(String(128))
+    counterparty_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class LotRow(Base):
+    """Points earned together, spent and expired together. ``remaining`` is a cache
+    of the sum of the lot's allocations that `patronage check` verifies."""
+
+    __tablename__ = "lots"
+    __table_args__ = (Index("ix_lots_member_expiry", "member_id", "expires_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    earned_at: Mapped[datetime]
+    available_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    order_id: Mapped[str | None] = mapped_column(String(128))
+    origin_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+
+
+class AllocationRow(Base):
+    """How many points an entry put into (+) or took from (-) one lot."""
+
+    __tablename__ = "allocations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+
+
+class IdempotencyRow(Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(128))
+    key: Mapped[str] = mapped_column(String(300))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[str] = mapped_column(String(128))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
