@@ -14,3 +14,12 @@ app = typer.Typer(
 
 def main() -> None:  # pragma: no cover - console entry
     app()
+
+
+def _register() -> None:
+    from patronage.cli import analytics
+
+    app.add_typer(analytics.app, name="analytics")
+
+
+_register()
