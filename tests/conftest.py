@@ -48,7 +48,7 @@ def postgres_url() -> Iterator[str]:
     if admin is None:
         pytest.skip("no PostgreSQL server (set PATRONAGE_TEST_POSTGRES_URL)")
     name = f"patronage_test_{uuid.uuid4().hex[:10]}"
-    admin_engine = make_engine(admin, isolation_level="AUTOCOMMIT", poolclass=None)
+    admin_engine = make_engine(admin, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = admin_engine.url.set(database=name).render_as_string(hide_password=False)

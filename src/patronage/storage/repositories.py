@@ -1,0 +1,491 @@
+"""Per-aggregate reads and writes, returning domain objects. Nothing here commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from patronage.domain.ledger import Entry, Lot
+from patronage.domain.members import Member
+from patronage.domain.program import Program, Tier
+from patronage.errors import NotFound
+from patronage.storage.tables import (
+    AllocationRow,
+    ApiKeyRow,
+    AuditRow,
+    EventRow,
+    IdempotencyRow,
+    JobRunRow,
+    LedgerEntryRow,
+    LotRow,
+    MemberRow,
+    OrderRow,
+    ProgramRow,
+    TierHistoryRow,
+    TierRow,
+)
+
+_PROGRAM_FIELDS = (
+    "code name unit currency timezone earn_rate expiry_policy expiry_days pending_days "
+    "tier_metric tier_window tier_window_days tier_review_month tier_review_day "
+    "tier_grace_days point_value_minor"
+).split()
+
+
+class ProgramRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _to_domain(self, row: ProgramRow) -> Program:
+        tiers = self.session.scalars(
+            select(TierRow).where(TierRow.program_id == row.id).order_by(TierRow.rank)
+        ).all()
+        return Program(
+            id=row.id,
+            tiers=tuple(
+                Tier(t.code, t.name, t.rank, t.threshold, t.multiplier, id=t.id) for t in tiers
+            ),
+            **{name: getattr(row, name) for name in _PROGRAM_FIELDS},
+        )
+
+    def get(self, code: str) -> Program:
+        row = self.session.scalar(select(ProgramRow).where(ProgramRow.code == code))
+        if row is None:
+            raise NotFound(f"no program {code!r}", program=code)
+        return self._to_domain(row)
+
+    def get_by_id(self, program_id: int) -> Program:
+        row = self.session.get(ProgramRow, program_id)
+        if row is None:
+            raise NotFound(f"no program {program_id}", program_id=program_id)
+        return self._to_domain(row)
+
+    def exists(self, code: str) -> bool:
+        return self.session.scalar(select(ProgramRow.id).where(ProgramRow.code == code)) is not None
+
+    def add(self, program: Program, now: datetime) -> Program:
+        row = ProgramRow(created_at=now, **{n: getattr(program, n) for n in _PROGRAM_FIELDS})
+        self.session.add(row)
+        self.session.flush()
+        for tier in program.tiers:
+            self.session.add(
+                TierRow(
+                    program_id=row.id,
+                    code=tier.code,
+                    name=tier.name,
+                    rank=tier.rank,
+                    threshold=tier.threshold,
+                    multiplier=tier.multiplier,
+                )
+            )
+        self.session.flush()
+        return self._to_domain(row)
+
+    def codes(self) -> list[str]:
+        return list(self.session.scalars(select(ProgramRow.code).order_by(ProgramRow.id)))
+
+
+class MemberRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _to_domain(self, row: MemberRow, tier_code: str | None) -> Member:
+        return Member(
+            id=row.id,
+            program_id=row.program_id,
+            external_id=row.external_id,
+            joined_at=row.joined_at,
+            name=row.name,
+            phone=row.phone,
+            email=row.email,
+            birthday=row.birthday,
+            consents=dict(row.consents or {}),
+            attributes=dict(row.attributes or {}),
+            tier_code=tier_code,
+            tier_since=row.tier_since,
+            tier_override_until=row.tier_override_until,
+            debt=row.debt,
+        )
+
+    def _query(self) -> Any:
+        return select(MemberRow, TierRow.code).outerjoin(TierRow, MemberRow.tier_id == TierRow.id)
+
+    def get(self, member_id: int) -> Member:
+        found = self.session.execute(self._query().where(MemberRow.id == member_id)).first()
+        if found is None:
+            raise NotFound(f"no member {member_id}", member_id=member_id)
+        return self._to_domain(found[0], found[1])
+
+    def by_external_id(self, program_id: int, external_id: str) -> Member | None:
+        found = self.session.execute(
+            self._query().where(
+                MemberRow.program_id == program_id, MemberRow.external_id == external_id
+            )
+        ).first()
+        return None if found is None else self._to_domain(found[0], found[1])
+
+    def ids_by_external_id(self, program_id: int, external_ids: Sequence[str]) -> dict[str, int]:
+        rows = self.session.execute(
+            select(MemberRow.external_id, MemberRow.id).where(
+                MemberRow.program_id == program_id, MemberRow.external_id.in_(external_ids)
+            )
+        )
+        return {ext: mid for ext, mid in rows}
+
+    def find(self, program_id: int, phone: str | None = None, email: str | None = None) -> list[Member]:
+        query = self._query().where(MemberRow.program_id == program_id)
+        if phone is not None:
+            query = query.where(MemberRow.phone == phone)
+        if email is not None:
+            query = query.where(MemberRow.email == email)
+        return [self._to_domain(r, c) for r, c in self.session.execute(query.limit(100))]
+
+    def add(self, member: Member, tier_id: int, now: datetime) -> Member:
+        row = MemberRow(
+            program_id=member.program_id,
+            external_id=member.external_id,
+            name=member.name,
+            phone=member.phone,
+            email=member.email,
+            birthday=member.birthday,
+            joined_at=member.joined_at,
+            consents=member.consents,
+            attributes=member.attributes,
+            tier_id=tier_id,
+            tier_since=member.joined_at,
+            debt=0,
+            created_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        self.session.add(
+            TierHistoryRow(
+                member_id=row.id, tier_id=tier_id, valid_from=member.joined_at, reason="joined"
+            )
+        )
+        return self.get(row.id)
+
+    def lock(self, member_ids: Sequence[int]) -> None:
+        """Lock members' rows in id order so concurrent transfers cannot deadlock.
+        On SQLite the whole database is already locked by BEGIN IMMEDIATE."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        ids = sorted(set(member_ids))
+        locked = self.session.scalars(
+            select(MemberRow.id).where(MemberRow.id.in_(ids)).order_by(MemberRow.id).with_for_update()
+        ).all()
+        if len(locked) != len(ids):
+            missing = sorted(set(ids) - set(locked))
+            raise NotFound(f"no member {missing[0]}", member_id=missing[0])
+
+    def change_debt(self, member_id: int, delta: int) -> None:
+        self.session.execute(
+            update(MemberRow).where(MemberRow.id == member_id).values(debt=MemberRow.debt + delta)
+        )
+
+    def set_tier(
+        self,
+        member_id: int,
+        tier_id: int,
+        at: datetime,
+        reason: str,
+        actor: str | None = None,
+        override_until: datetime | None = None,
+    ) -> None:
+        self.session.execute(
+            update(TierHistoryRow)
+            .where(TierHistoryRow.member_id == member_id, TierHistoryRow.valid_to.is_(None))
+            .values(valid_to=at)
+        )
+        self.session.add(
+            TierHistoryRow(member_id=member_id, tier_id=tier_id, valid_from=at, reason=reason, actor=actor)
+        )
+        self.session.execute(
+            update(MemberRow)
+            .where(MemberRow.id == member_id)
+            .values(tier_id=tier_id, tier_since=at, tier_override_until=override_until)
+        )
+
+    def tier_history(self, member_id: int) -> list[dict[str, Any]]:
+        rows = self.session.execute(
+            select(TierHistoryRow, TierRow.code)
+            .join(TierRow, TierHistoryRow.tier_id == TierRow.id)
+            .where(TierHistoryRow.member_id == member_id)
+            .order_by(TierHistoryRow.valid_from, TierHistoryRow.id)
+        )
+        return [
+            {
+                "tier": code,
+                "valid_from": h.valid_from,
+                "valid_to": h.valid_to,
+                "reason": h.reason,
+                "actor": h.actor,
+            }
+            for h, code in rows
+        ]
+
+    def ids_in_program(self, program_id: int, after_id: int, limit: int) -> list[int]:
+        return list(
+            self.session.scalars(
+                select(MemberRow.id)
+                .where(MemberRow.program_id == program_id, MemberRow.id > after_id)
+                .order_by(MemberRow.id)
+                .limit(limit)
+            )
+        )
+
+    def with_expired_override(self, program_id: int, as_of: datetime) -> list[int]:
+        return list(
+            self.session.scalars(
+                select(MemberRow.id)
+                .where(
+                    MemberRow.program_id == program_id,
+                    MemberRow.tier_override_until.is_not(None),
+                    MemberRow.tier_override_until <= as_of,
+                )
+                .order_by(MemberRow.id)
+            )
+        )
+
+    def update_profile(self, member_id: int, values: dict[str, Any]) -> None:
+        self.session.execute(update(MemberRow).where(MemberRow.id == member_id).values(**values))
+
+    def birthday(self, member_id: int) -> date | None:
+        return self.session.scalar(select(MemberRow.birthday).where(MemberRow.id == member_id))
+
+
+class EventRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, **values: Any) -> int:
+        row = EventRow(**values)
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def source_exists(self, program_id: int, source_id: str) -> bool:
+        found = self.session.scalar(
+            select(EventRow.id).where(EventRow.program_id == program_id, EventRow.source_id == source_id)
+        )
+        return found is not None
+
+    def order(self, program_id: int, order_id: str) -> OrderRow | None:
+        return self.session.scalar(
+            select(OrderRow).where(OrderRow.program_id == program_id, OrderRow.order_id == order_id)
+        )
+
+    def add_order(self, **values: Any) -> OrderRow:
+        row = OrderRow(**values)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def record_refund(self, order: OrderRow, amount_minor: int, points: int) -> None:
+        self.session.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order.id)
+            .values(
+                refunded_minor=OrderRow.refunded_minor + amount_minor,
+                points_reversed=OrderRow.points_reversed + points,
+            )
+        )
+
+    def spend_and_visits(self, member_id: int, start: datetime, end: datetime) -> tuple[int, int]:
+        """Net spend (purchases less refunds) and purchase count in [start, end]."""
+        amount = func.coalesce(func.sum(OrderRow.amount_minor - OrderRow.refunded_minor), 0)
+        spend, visits = self.session.execute(
+            select(amount, func.count(OrderRow.id)).where(
+                OrderRow.member_id == member_id,
+                OrderRow.occurred_at >= start,
+                OrderRow.occurred_at <= end,
+            )
+        ).one()
+        return int(spend), int(visits)
+
+
+def _lot(row: LotRow) -> Lot:
+    return Lot(row.id, row.remaining, row.earned_at, row.available_at, row.expires_at)
+
+
+def _entry(row: LedgerEntryRow) -> Entry:
+    return Entry(
+        id=row.id,
+        member_id=row.member_id,
+        kind=row.kind,
+        points=row.points,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        order_id=row.order_id,
+        reason=row.reason,
+        actor=row.actor,
+        counterparty_id=row.counterparty_id,
+        details=dict(row.details or {}),
+    )
+
+
+class LedgerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def open_lots(self, member_id: int) -> list[Lot]:
+        """Lots with points left, expired or not (callers decide what counts now)."""
+        rows = self.session.scalars(
+            select(LotRow)
+            .where(LotRow.member_id == member_id, LotRow.remaining > 0)
+            .order_by(LotRow.id)
+            .execution_options(populate_existing=True)
+        )
+        return [_lot(r) for r in rows]
+
+    def lot_rows(self, member_id: int) -> list[LotRow]:
+        return list(
+            self.session.scalars(
+                select(LotRow).where(LotRow.member_id == member_id).order_by(LotRow.id)
+            )
+        )
+
+    def lot(self, lot_id: int) -> LotRow:
+        row = self.session.get(LotRow, lot_id, populate_existing=True)
+        if row is None:
+            raise NotFound(f"no lot {lot_id}", lot_id=lot_id)
+        return row
+
+    def add_entry(self, **values: Any) -> int:
+        row = LedgerEntryRow(**values)
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def add_lot(self, **values: Any) -> int:
+        row = LotRow(remaining=0, **values)
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def allocate(self, entry_id: int, moves: Sequence[tuple[int, int]]) -> None:
+        """Record that an entry moved points into (+) or out of (-) lots, and update
+        each lot's remaining in one statement per lot (never read-modify-write)."""
+        if not moves:
+            return
+        self.session.execute(
+            insert(AllocationRow),
+            [{"entry_id": entry_id, "lot_id": lot_id, "points": pts} for lot_id, pts in moves],
+        )
+        for lot_id, pts in moves:
+            self.session.execute(
+                update(LotRow).where(LotRow.id == lot_id).values(remaining=LotRow.remaining + pts)
+            )
+
+    def entries(self, member_id: int, limit: int, before_id: int | None = None) -> list[Entry]:
+        query = select(LedgerEntryRow).where(LedgerEntryRow.member_id == member_id)
+        if before_id is not None:
+            query = query.where(LedgerEntryRow.id < before_id)
+        rows = self.session.scalars(query.order_by(LedgerEntryRow.id.desc()).limit(limit))
+        return [_entry(r) for r in rows]
+
+    def entries_by_id(self, entry_ids: Sequence[int]) -> dict[int, Entry]:
+        rows = self.session.scalars(select(LedgerEntryRow).where(LedgerEntryRow.id.in_(entry_ids)))
+        return {r.id: _entry(r) for r in rows}
+
+    def allocations_of_lots(self, lot_ids: Sequence[int]) -> list[AllocationRow]:
+        return list(
+            self.session.scalars(
+                select(AllocationRow).where(AllocationRow.lot_id.in_(lot_ids)).order_by(AllocationRow.id)
+            )
+        )
+
+    def net_earned(self, member_id: int, start: datetime, end: datetime) -> int:
+        """Points earned less points reversed in [start, end]: what tiers qualify on."""
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntryRow.points), 0)).where(
+                LedgerEntryRow.member_id == member_id,
+                LedgerEntryRow.kind.in_(("earn", "reverse")),
+                LedgerEntryRow.occurred_at >= start,
+                LedgerEntryRow.occurred_at <= end,
+            )
+        )
+        return int(total or 0)
+
+    def due_lots(self, program_id: int, as_of: datetime, limit: int) -> list[LotRow]:
+        return list(
+            self.session.scalars(
+                select(LotRow)
+                .where(
+                    LotRow.program_id == program_id,
+                    LotRow.remaining > 0,
+                    LotRow.expires_at.is_not(None),
+                    LotRow.expires_at <= as_of,
+                )
+                .order_by(LotRow.member_id, LotRow.id)
+                .limit(limit)
+                .execution_options(populate_existing=True)
+            )
+        )
+
+
+class IdempotencyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, scope: str, key: str) -> IdempotencyRow | None:
+        return self.session.scalar(
+            select(IdempotencyRow).where(IdempotencyRow.scope == scope, IdempotencyRow.key == key)
+        )
+
+    def add(self, scope: str, key: str, fingerprint: str, result: dict[str, Any], now: datetime) -> None:
+        self.session.add(
+            IdempotencyRow(scope=scope, key=key, fingerprint=fingerprint, result=result, created_at=now)
+        )
+        self.session.flush()
+
+
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, **values: Any) -> None:
+        self.session.add(AuditRow(**values))
+
+    def list(self, target_type: str | None, target_id: str | None, limit: int) -> list[AuditRow]:
+        query = select(AuditRow)
+        if target_type is not None:
+            query = query.where(AuditRow.target_type == target_type)
+        if target_id is not None:
+            query = query.where(AuditRow.target_id == target_id)
+        return list(self.session.scalars(query.order_by(AuditRow.id.desc()).limit(limit)))
+
+
+class KeyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, **values: Any) -> ApiKeyRow:
+        row = ApiKeyRow(**values)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def by_prefix(self, prefix: str) -> ApiKeyRow | None:
+        return self.session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
+
+
+class JobRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def last_as_of(self, name: str, program_id: int) -> datetime | None:
+        return self.session.scalar(
+            select(func.max(JobRunRow.as_of)).where(
+                JobRunRow.name == name, JobRunRow.program_id == program_id
+            )
+        )
+
+    def record(self, name: str, program_id: int, as_of: datetime, now: datetime, **details: Any) -> None:
+        self.session.add(
+            JobRunRow(name=name, program_id=program_id, as_of=as_of, finished_at=now, details=details)
+        )

@@ -1,0 +1,59 @@
+"""The unit of work: the only place a transaction commits."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from patronage.clock import Clock, system_clock
+from patronage.storage.repositories import (
+    AuditRepository,
+    EventRepository,
+    IdempotencyRepository,
+    JobRepository,
+    KeyRepository,
+    LedgerRepository,
+    MemberRepository,
+    ProgramRepository,
+)
+
+
+class UnitOfWork:
+    """``with uow: ...; uow.commit()``. Leaving the block without commit rolls back."""
+
+    def __init__(self, engine: Engine, clock: Clock = system_clock) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = Session(self.engine, expire_on_commit=False, autoflush=True)
+        self.programs = ProgramRepository(self.session)
+        self.members = MemberRepository(self.session)
+        self.events = EventRepository(self.session)
+        self.ledger = LedgerRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        self.keys = KeyRepository(self.session)
+        self.jobs = JobRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
