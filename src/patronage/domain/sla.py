@@ -281,6 +281,6 @@ def clock_status(
         state = ClockState.AT_RISK
     else:
         state = ClockState.ON_TRACK
-    closed = [Pause(p.start, p.end if p.end is not None else end) for p in pauses]
+    closed = [Pause(p.start, p.end if p.end is not None else max(p.start, end)) for p in pauses]
     due_at = None if paused else add_business_time(calendar, started_at, target, closed)
     return SlaClock(state, target, elapsed, remaining, due_at, paused)
