@@ -1,0 +1,1 @@
+"""Training content shipped with Patronage: the bilingual starter curriculum."""
