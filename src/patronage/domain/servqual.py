@@ -165,23 +165,30 @@ def respondent_weights(weights: Mapping[str, float] | None, *, row: int) -> dict
     missing = [d for d in DIMENSIONS if d not in present]
     if missing:
         raise InvalidInput(
-            "importance weights must be given for all five dimensions",
+            f"W_{missing[0]} missing: importance weights are all five or none (row {row})",
             field=f"W_{missing[0]}",
             row=row,
         )
     for name in DIMENSIONS:
         if present[name] < 0:
-            raise InvalidInput("importance weight cannot be negative", field=f"W_{name}", row=row)
+            raise InvalidInput(
+                f"W_{name} cannot be negative (row {row})", field=f"W_{name}", row=row
+            )
     total = sum(present[d] for d in DIMENSIONS)
     if abs(total - WEIGHT_TOTAL) > WEIGHT_TOLERANCE:
-        raise InvalidInput("importance weights must sum to 100", field="W_*", row=row, total=total)
+        raise InvalidInput(
+            f"importance weights must sum to 100, not {total:g} (row {row})",
+            field="W_*",
+            row=row,
+            total=total,
+        )
     return {d: float(present[d]) for d in DIMENSIONS}
 
 
 def _checked_scores(scores: Sequence[Score], prefix: str, *, row: int) -> list[int | None]:
     if len(scores) != ITEM_COUNT:
         raise InvalidInput(
-            f"SERVQUAL needs {ITEM_COUNT} {prefix} scores, got {len(scores)}",
+            f"SERVQUAL needs {ITEM_COUNT} {prefix} scores, got {len(scores)} (row {row})",
             field=f"{prefix}1..{prefix}{ITEM_COUNT}",
             row=row,
         )
@@ -191,10 +198,14 @@ def _checked_scores(scores: Sequence[Score], prefix: str, *, row: int) -> list[i
             checked.append(None)
             continue
         if isinstance(score, bool) or not float(score).is_integer():
-            raise InvalidInput("score must be a whole number", field=f"{prefix}{item}", row=row)
+            raise InvalidInput(
+                f"{prefix}{item} must be a whole number (row {row})",
+                field=f"{prefix}{item}",
+                row=row,
+            )
         if not SCALE_LOW <= int(score) <= SCALE_HIGH:
             raise InvalidInput(
-                f"score out of range {SCALE_LOW}-{SCALE_HIGH}",
+                f"{prefix}{item} out of range {SCALE_LOW}-{SCALE_HIGH} (row {row}: {score:g})",
                 field=f"{prefix}{item}",
                 row=row,
                 value=score,

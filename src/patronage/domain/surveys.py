@@ -112,7 +112,7 @@ def answered_scores(
             continue
         if isinstance(score, bool) or not float(score).is_integer():
             raise InvalidInput(
-                f"{field} must be a whole number from {low} to {high}",
+                f"{field} must be a whole number from {low} to {high} (row {row})",
                 field=field,
                 row=row,
                 value=score,
@@ -120,7 +120,10 @@ def answered_scores(
         value = int(score)
         if not low <= value <= high:
             raise InvalidInput(
-                f"{field} out of range {low}-{high}", field=field, row=row, value=value
+                f"{field} out of range {low}-{high} (row {row}: {value})",
+                field=field,
+                row=row,
+                value=value,
             )
         answered.append(value)
     return answered
