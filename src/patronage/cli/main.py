@@ -17,8 +17,18 @@ def main() -> None:  # pragma: no cover - console entry
 
 
 def _register() -> None:
-    from patronage.cli import analytics
+    from patronage.cli import analytics, demo, imports, operations
+    from patronage.cli import analytics_customers  # noqa: F401
+    from patronage.cli import analytics_voice  # noqa: F401
 
+    app.command()(operations.init)
+    app.add_typer(operations.db_app, name="db")
+    app.command()(operations.serve)
+    app.command()(demo.demo)
+    app.add_typer(operations.apikey_app, name="apikey")
+    app.add_typer(imports.app, name="import")
+    app.command()(operations.check)
+    app.add_typer(operations.jobs_app, name="jobs")
     app.add_typer(analytics.app, name="analytics")
 
 

@@ -148,7 +148,7 @@ def _purchase(uow: UnitOfWork, program: Program, member: Member, request: EventR
         program_id=program.id, member_id=member.id, order_id=order_id, event_id=event_id,
         amount_minor=amount, points_earned=points, lot_id=lot_id, occurred_at=request.occurred_at,
     )
-    new_tier = tiers.requalify_after_activity(uow, program, member, request.occurred_at)
+    new_tier = tiers.requalify_after_activity(uow, program, member, request.occurred_at, points)
     return EventResult(event_id, member.id, "purchase", order_id, points_earned=points,
                        debt_repaid=repaid, tier=new_tier.code)
 
@@ -188,7 +188,7 @@ def apply_event(
     program = uow.programs.get(request.program)
     member = resolve_member(uow, program, request, create_members)
     uow.members.lock([member.id])
-    member = uow.members.get(member.id)
+    member = uow.members.get(member.id)  # re-read under the lock
     if request.type == "purchase":
         return _purchase(uow, program, member, request)
     if request.type == "refund":

@@ -65,7 +65,6 @@ def credit(
             expires_at=expires_at if keep_expiry else lot_expiry(program, at),
             order_id=entry.get("order_id"),
         )
-        uow.ledger.allocate(entry_id, [(lot_id, to_lot)])
     return Posting(entry_id, points, debt_repaid=repaid, lot_id=lot_id)
 
 

@@ -28,11 +28,16 @@ def current_tier(program: Program, member: Member) -> Tier:
 
 
 def requalify_after_activity(
-    uow: UnitOfWork, program: Program, member: Member, at: datetime
+    uow: UnitOfWork, program: Program, member: Member, at: datetime, points: int = 0
 ) -> Tier:
-    """Upgrade at once when the member crosses a higher threshold."""
-    member = uow.members.get(member.id)
+    """Upgrade at once when the member crosses a higher threshold. ``member`` is the
+    state read under the lock before the activity (its tier does not change in between)."""
     current = current_tier(program, member)
+    top = max(tier.rank for tier in program.tiers)
+    if current.rank == top or _override_active(member, at):
+        return current
+    if program.tier_metric == "points" and points <= 0:
+        return current
     qualified = rules.qualifying_tier(program, qualifying_value(uow, program, member.id, at))
     decision = rules.on_activity(program, current, qualified, _override_active(member, at))
     if decision is None:

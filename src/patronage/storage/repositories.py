@@ -29,6 +29,23 @@ from patronage.storage.tables import (
     TierRow,
 )
 
+# Statements built once: their parameters are passed at execution, so SQLAlchemy
+# reuses the compiled form (this is the hot path of every purchase).
+_INSERT_EVENT = insert(EventRow.__table__).returning(EventRow.__table__.c.id)
+_INSERT_ORDER = insert(OrderRow.__table__)
+_INSERT_ENTRY = insert(LedgerEntryRow.__table__).returning(LedgerEntryRow.__table__.c.id)
+_INSERT_LOT = insert(LotRow.__table__).returning(LotRow.__table__.c.id)
+_INSERT_ALLOCATION = insert(AllocationRow.__table__)
+_EVENT_COLUMNS = tuple(c.name for c in EventRow.__table__.c if c.name != "id")
+_ENTRY_COLUMNS = tuple(c.name for c in LedgerEntryRow.__table__.c if c.name != "id")
+_ORDER_COLUMNS = tuple(c.name for c in OrderRow.__table__.c if c.name != "id")
+
+
+def _row(columns: tuple[str, ...], values: dict[str, Any], **defaults: Any) -> dict[str, Any]:
+    """All columns present (so one compiled statement fits every call)."""
+    return {name: values.get(name, defaults.get(name)) for name in columns}
+
+
 _PROGRAM_FIELDS = (
     "code name unit currency timezone earn_rate expiry_policy expiry_days pending_days "
     "tier_metric tier_window tier_window_days tier_review_month tier_review_day "
@@ -37,8 +54,11 @@ _PROGRAM_FIELDS = (
 
 
 class ProgramRepository:
+    """Programs change rarely: each unit of work reads one at most once."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._cache: dict[object, Program] = {}
 
     def _to_domain(self, row: ProgramRow) -> Program:
         tiers = self.session.scalars(
@@ -53,16 +73,24 @@ class ProgramRepository:
         )
 
     def get(self, code: str) -> Program:
-        row = self.session.scalar(select(ProgramRow).where(ProgramRow.code == code))
-        if row is None:
-            raise NotFound(f"no program {code!r}", program=code)
-        return self._to_domain(row)
+        if code not in self._cache:
+            row = self.session.scalar(select(ProgramRow).where(ProgramRow.code == code))
+            if row is None:
+                raise NotFound(f"no program {code!r}", program=code)
+            self._remember(self._to_domain(row))
+        return self._cache[code]
 
     def get_by_id(self, program_id: int) -> Program:
-        row = self.session.get(ProgramRow, program_id)
-        if row is None:
-            raise NotFound(f"no program {program_id}", program_id=program_id)
-        return self._to_domain(row)
+        if program_id not in self._cache:
+            row = self.session.get(ProgramRow, program_id)
+            if row is None:
+                raise NotFound(f"no program {program_id}", program_id=program_id)
+            self._remember(self._to_domain(row))
+        return self._cache[program_id]
+
+    def _remember(self, program: Program) -> None:
+        self._cache[program.code] = program
+        self._cache[program.id] = program
 
     def exists(self, code: str) -> bool:
         return self.session.scalar(select(ProgramRow.id).where(ProgramRow.code == code)) is not None
@@ -263,10 +291,8 @@ class EventRepository:
         self.session = session
 
     def add(self, **values: Any) -> int:
-        row = EventRow(**values)
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        row = _row(_EVENT_COLUMNS, values, attributes={})
+        return int(self.session.connection().execute(_INSERT_EVENT, row).scalar_one())
 
     def source_exists(self, program_id: int, source_id: str) -> bool:
         found = self.session.scalar(
@@ -279,11 +305,9 @@ class EventRepository:
             select(OrderRow).where(OrderRow.program_id == program_id, OrderRow.order_id == order_id)
         )
 
-    def add_order(self, **values: Any) -> OrderRow:
-        row = OrderRow(**values)
-        self.session.add(row)
-        self.session.flush()
-        return row
+    def add_order(self, **values: Any) -> None:
+        row = _row(_ORDER_COLUMNS, values, refunded_minor=0, points_reversed=0)
+        self.session.connection().execute(_INSERT_ORDER, row)
 
     def record_refund(self, order: OrderRow, amount_minor: int, points: int) -> None:
         self.session.execute(
@@ -356,16 +380,36 @@ class LedgerRepository:
         return row
 
     def add_entry(self, **values: Any) -> int:
-        row = LedgerEntryRow(**values)
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        row = _row(_ENTRY_COLUMNS, values, details={})
+        return int(self.session.connection().execute(_INSERT_ENTRY, row).scalar_one())
 
-    def add_lot(self, **values: Any) -> int:
-        row = LotRow(remaining=0, **values)
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+    def add_lot(
+        self,
+        entry_id: int,
+        points: int,
+        program_id: int,
+        member_id: int,
+        earned_at: datetime,
+        available_at: datetime,
+        expires_at: datetime | None,
+        order_id: str | None = None,
+        origin_lot_id: int | None = None,
+    ) -> int:
+        """A new lot holding ``points``, with the allocation that put them there."""
+        conn = self.session.connection()
+        lot_id = int(
+            conn.execute(
+                _INSERT_LOT,
+                {
+                    "program_id": program_id, "member_id": member_id, "entry_id": entry_id,
+                    "points": points, "remaining": points, "earned_at": earned_at,
+                    "available_at": available_at, "expires_at": expires_at,
+                    "order_id": order_id, "origin_lot_id": origin_lot_id,
+                },
+            ).scalar_one()
+        )
+        conn.execute(_INSERT_ALLOCATION, {"entry_id": entry_id, "lot_id": lot_id, "points": points})
+        return lot_id
 
     def allocate(self, entry_id: int, moves: Sequence[tuple[int, int]]) -> None:
         """Record that an entry moved points into (+) or out of (-) lots, and update

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from patronage.clock import Clock, system_clock
 from patronage.storage.repositories import (
@@ -50,6 +50,10 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+
+    def savepoint(self) -> SessionTransaction:
+        """A nested transaction: ``with uow.savepoint(): ...`` undoes just its block on error."""
+        return self.session.begin_nested()
 
     def rollback(self) -> None:
         self.session.rollback()

@@ -1,0 +1,152 @@
+"""Running the platform: init, db upgrade, serve, check, jobs, apikey."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from patronage.cli.common import DbOption, cli_errors, console, database_url, err_console
+from patronage.errors import InvalidInput
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Periodic jobs (the server runs them on its own too).", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
+
+JOBS = ("expire", "tiers")
+
+
+def engine_for(db: str | None):  # type: ignore[no-untyped-def]
+    from patronage.storage.db import make_engine
+
+    return make_engine(database_url(db))
+
+
+def prepare_database(db: str | None):  # type: ignore[no-untyped-def]
+    """Migrate to the newest schema and make sure the default program exists."""
+    from patronage.services.programs import ensure_default_program
+    from patronage.storage.migrate import upgrade
+    from patronage.storage.uow import UnitOfWork
+
+    engine = engine_for(db)
+    upgrade(engine)
+    ensure_default_program(UnitOfWork(engine))
+    return engine
+
+
+def init(db: DbOption = None) -> None:
+    """Create or upgrade the database and the default program."""
+    with cli_errors():
+        engine = prepare_database(db)
+        console.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Apply schema migrations up to the newest."""
+    from patronage.storage.migrate import upgrade
+
+    with cli_errors():
+        upgrade(engine_for(db))
+        console.print("schema is up to date")
+
+
+def serve(
+    db: DbOption = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+) -> None:
+    """Serve the HTTP API (docs at /docs) and run due jobs in the background."""
+    import uvicorn
+
+    from patronage.config import get_settings
+    from patronage.http.app import create_app
+    from patronage.services.scheduler import start_scheduler
+
+    settings = get_settings()
+    settings.check_production()
+    engine = prepare_database(db)
+    app = create_app(engine)
+    if settings.scheduler:
+        start_scheduler(engine, settings.scheduler_interval_seconds)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def check(db: DbOption = None) -> None:
+    """Verify every ledger invariant; exit 1 and list the violations if any fails."""
+    from patronage.storage.invariants import CHECKS, find_violations
+
+    with cli_errors():
+        violations = find_violations(engine_for(db))
+    for name, (rule, _) in CHECKS.items():
+        mark = "[red]FAIL[/red]" if name in violations else "[green]ok[/green]"
+        console.print(f"{mark}  {name}: {rule}")
+        for subject, detail in violations.get(name, []):
+            console.print(f"      subject {subject}: {detail}")
+    if violations:
+        raise typer.Exit(1)
+
+
+def parse_as_of(as_of: str | None) -> datetime:
+    if as_of is None:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(as_of)
+    except ValueError:
+        raise InvalidInput(f"--as-of: {as_of!r} is not a date or time", field="as_of") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@jobs_app.command("run")
+def jobs_run(
+    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(JOBS)}.")],
+    db: DbOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date or time (UTC if no zone).")] = None,
+    program: Annotated[str, typer.Option(help="Program code.")] = "default",
+) -> None:
+    """Run a job now: `expire` lapses due lots, `tiers` applies tier reviews."""
+    from patronage.services.expiry import expire_due_lots
+    from patronage.services.tiers import review_tiers
+    from patronage.storage.uow import UnitOfWork
+
+    with cli_errors():
+        if name not in JOBS:
+            raise InvalidInput(f"unknown job {name!r}; jobs: {', '.join(JOBS)}", field="name")
+        when = parse_as_of(as_of)
+        uow = UnitOfWork(engine_for(db))
+        if name == "expire":
+            console.print(f"expired {expire_due_lots(uow, program, when)} lot(s) as of {when.isoformat()}")
+        else:
+            console.print(f"{review_tiers(uow, program, when)} member(s) changed tier")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    role: Annotated[str, typer.Option(help="admin, staff, analyst or member.")],
+    db: DbOption = None,
+    member: Annotated[int | None, typer.Option(help="Member id, for a member key.")] = None,
+    name: Annotated[str | None, typer.Option(help="A label for the key.")] = None,
+) -> None:
+    """Create an API key; the key is printed once, as the last line."""
+    from patronage.services.access import create_api_key
+    from patronage.storage.uow import UnitOfWork
+
+    with cli_errors():
+        key = create_api_key(UnitOfWork(engine_for(db)), role, member, name)
+    err_console.print(f"created a {role} key; store it now, it is not shown again:")
+    print(key)  # noqa: T201 - the key alone on stdout, for scripts
+
+
+def print_report(report: object, title: str) -> None:
+    table = Table(title=title)
+    for column in ("rows", "imported", "already imported", "rejected"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(report.rows), str(report.imported), str(report.already_imported),  # type: ignore[attr-defined]
+        str(len(report.rejected)),  # type: ignore[attr-defined]
+    )
+    console.print(table)
+    for line, reason in report.rejected[:200]:  # type: ignore[attr-defined]
+        err_console.print(f"line {line}: {reason}")

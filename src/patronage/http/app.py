@@ -1,0 +1,42 @@
+"""The FastAPI application: the API under /api/v1, docs at /docs."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from patronage import __version__
+from patronage.clock import Clock, system_clock
+from patronage.http import errors
+from patronage.http.routes import events, members, transfers
+from patronage.http.schemas import ErrorOut
+
+API_PREFIX = "/api/v1"
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422)
+}
+
+
+def create_app(engine: Engine, clock: Clock = system_clock) -> FastAPI:
+    app = FastAPI(
+        title="Patronage",
+        version=__version__,
+        description="Customer-loyalty platform: points ledger, members, tiers.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.engine = engine
+    app.state.clock = clock
+    errors.install(app)
+    for module in (members, events, transfers):
+        app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,50 @@
+"""Dependencies shared by the routes: the unit of work and the calling principal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import Engine
+
+from patronage.services.access import Principal, authenticate
+from patronage.storage.uow import UnitOfWork
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_uow(request: Request) -> UnitOfWork:
+    return UnitOfWork(request.app.state.engine, request.app.state.clock)
+
+
+def current_principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    key = None
+    if authorization and authorization.lower().startswith("bearer "):
+        key = authorization[7:].strip()
+    principal = authenticate(get_uow(request), key)
+    request.state.principal = principal
+    return principal
+
+
+def require_role(*roles: str) -> Callable[..., Principal]:
+    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        principal.require(*roles)
+        return principal
+
+    return dependency
+
+
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=300, description="Retry-safe key for this write."),
+]
+AnyRole = Annotated[Principal, Depends(require_role("admin", "staff", "analyst", "member"))]
+StaffOrAdmin = Annotated[Principal, Depends(require_role("admin", "staff"))]
+AdminOnly = Annotated[Principal, Depends(require_role("admin"))]
