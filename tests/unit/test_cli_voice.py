@@ -187,5 +187,44 @@ def test_commands_are_registered_on_the_main_app() -> None:
 
     result = runner.invoke(main_app, ["analytics", "--help"])
     assert result.exit_code == 0
-    for command in ("nps", "csat", "servqual"):
+    for command in ("nps", "csat", "servqual", "comments"):
         assert command in result.stdout
+
+
+def test_comments_from_csv(tmp_path: Path) -> None:
+    path = tmp_path / "comments.csv"
+    texts = ["The delivery was slow", "Delivery was late!", "Friendly staff.", "积分兑换太慢了", ""]
+    pd.DataFrame({"comment": texts}).to_csv(path, index=False)
+    out = run_json("comments", "--responses", str(path), "--text-col", "comment", "--top", "3")
+    assert out["comments"] == 4
+    english = out["languages"]["en"]
+    # TF-IDF by hand in tests/unit/test_comments.py::test_tfidf_by_hand
+    assert english["keywords"][0] == {
+        "term": "delivery",
+        "score": 0.4292,
+        "comments": 2,
+        "mean_sentiment": english["keywords"][0]["mean_sentiment"],
+    }
+    assert english["sentiment"]["library"] == "vaderSentiment"
+    assert out["languages"]["zh"]["sentiment"]["library"] == "snownlp"
+    table = runner.invoke(app, ["comments", "--responses", str(path), "--text-col", "comment"])
+    assert table.exit_code == 0
+    assert "delivery" in table.stdout
+
+
+def test_comments_without_any_text(tmp_path: Path) -> None:
+    path = tmp_path / "comments.csv"
+    pd.DataFrame({"comment": [None, None], "x": [1, 2]}).to_csv(path, index=False)
+    result = runner.invoke(app, ["comments", "--responses", str(path), "--text-col", "comment"])
+    assert result.exit_code == 2
+    assert "no answered comment comments" in result.stderr
+
+
+def test_nps_group_must_be_given_for_a_scored_row(tmp_path: Path) -> None:
+    path = tmp_path / "nps.csv"
+    pd.DataFrame({"s": [9, 3, None], "store": ["A", None, None]}).to_csv(path, index=False)
+    result = runner.invoke(
+        app, ["nps", "--responses", str(path), "--score-col", "s", "--group-col", "store"]
+    )
+    assert result.exit_code == 2
+    assert "store is empty (row 2)" in result.stderr

@@ -15,11 +15,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from patronage.analytics.comments import CommentSummary, summarize_comments
 from patronage.analytics.response_files import (
     label_column,
     numeric_column,
     read_responses,
     require_columns,
+    text_column,
 )
 from patronage.cli.analytics import app
 from patronage.cli.common import cli_errors, console
@@ -278,3 +280,64 @@ def servqual_command(responses: ResponsesOption, as_json: JsonOption = False) ->
         frame = read_responses(responses)
         payload = servqual_payload(servqual_gaps(servqual_answers(frame)))
     _emit(payload, as_json, _render_servqual)
+
+
+# --- open-text comments ------------------------------------------------------------
+
+
+def comments_payload(summary: CommentSummary) -> Payload:
+    languages: Payload = {}
+    for language, part in summary.languages.items():
+        languages[language] = {
+            "comments": part.comments,
+            "sentiment": {
+                "library": part.sentiment_library,
+                "mean": _round(part.mean_sentiment),
+                **part.labels,
+            },
+            "keywords": [
+                {
+                    "term": k.term,
+                    "score": _round(k.score),
+                    "comments": k.comments,
+                    "mean_sentiment": _round(k.mean_sentiment),
+                }
+                for k in part.keywords
+            ],
+        }
+    return {"comments": summary.comments, "languages": languages}
+
+
+def _render_comments(payload: Payload) -> None:
+    for language, part in payload["languages"].items():
+        s = part["sentiment"]
+        mean = "-" if s["mean"] is None else f"{s['mean']:+.2f}"
+        table = Table(
+            title=f"{language}: {part['comments']} comments, sentiment {mean} "
+            f"(+{s['positive']} ={s['neutral']} -{s['negative']}, {s['library'] or 'none'})"
+        )
+        for column in ("keyword", "TF-IDF", "comments", "sentiment"):
+            table.add_column(column, justify="left" if column == "keyword" else "right")
+        for k in part["keywords"]:
+            sentiment = "-" if k["mean_sentiment"] is None else f"{k['mean_sentiment']:+.2f}"
+            table.add_row(k["term"], f"{k['score']:.3f}", str(k["comments"]), sentiment)
+        console.print(table)
+
+
+@app.command("comments")
+def comments_command(
+    responses: ResponsesOption,
+    text_col: Annotated[str, typer.Option("--text-col", help="Column of free-text comments.")],
+    top: Annotated[int, typer.Option("--top", min=1, help="Keywords per language.")] = 10,
+    with_sentiment: Annotated[
+        bool, typer.Option("--sentiment/--no-sentiment", help="Score sentiment (offline).")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Keywords (TF-IDF; jieba for Chinese) and sentiment (SnowNLP, VADER) per language."""
+    with cli_errors():
+        texts = text_column(read_responses(responses), text_col)
+        if not any(texts):
+            raise InvalidInput(f"no answered {text_col} comments", field=text_col)
+        summary = summarize_comments(texts, top_k=top, with_sentiment=with_sentiment)
+    _emit(comments_payload(summary), as_json, _render_comments)
