@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from patronage.analytics.comments import CommentSummary, summarize_comments
@@ -124,14 +125,14 @@ def _render_nps(payload: Payload) -> None:
     for name, g in groups.items():
         lo, hi = g["ci95"]
         table.add_row(
-            name, str(g["n"]), f"{g['nps']:.1f}", f"{lo:.1f} .. {hi:.1f}",
+            escape(name), str(g["n"]), f"{g['nps']:.1f}", f"{lo:.1f} .. {hi:.1f}",
             str(g["promoters"]), str(g["passives"]), str(g["detractors"]),
         )  # fmt: skip
     console.print(table)
     if "comparison" in payload:
         c = payload["comparison"]
         console.print(
-            f"{c['second']} - {c['first']}: difference {c['difference']:.1f}, "
+            f"{escape(c['second'])} - {escape(c['first'])}: difference {c['difference']:.1f}, "
             f"z = {c['z']:.2f}, p = {c['p_value']:.4f}"
         )
 
