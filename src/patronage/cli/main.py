@@ -30,6 +30,9 @@ def _register() -> None:
     app.command()(operations.check)
     app.add_typer(operations.jobs_app, name="jobs")
     app.add_typer(analytics.app, name="analytics")
+    from patronage.cli import training
+
+    app.add_typer(training.app, name="training")
 
 
 _register()
