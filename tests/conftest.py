@@ -97,3 +97,22 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 3, 10, 15, 0, tzinfo=UTC))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[str]:
+    """A database with no tables at all, for migrations and `patronage init`."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/empty.db"
+        return
+    admin = postgres_admin_url()
+    if admin is None:
+        pytest.skip("no PostgreSQL server")
+    name = f"patronage_empty_{uuid.uuid4().hex[:10]}"
+    admin_engine = make_engine(admin, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield admin_engine.url.set(database=name).render_as_string(hide_password=False)
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_engine.dispose()

@@ -32,19 +32,33 @@ class Shop:
         return enroll_member(self.uow(), NewMember(external_id=external_id, **profile))
 
     def buy(
-        self, member: Member, amount: str, order_id: str | None = None,
-        at: datetime | None = None, key: str | None = None, **extra: Any,
+        self,
+        member: Member,
+        amount: str,
+        order_id: str | None = None,
+        at: datetime | None = None,
+        key: str | None = None,
+        **extra: Any,
     ) -> EventResult:
         self._orders += 1
         request = EventRequest(
-            type="purchase", member_id=member.id, order_id=order_id or f"o{self._orders}",
-            amount=Decimal(amount), occurred_at=at or self.clock(), **extra,
+            type="purchase",
+            member_id=member.id,
+            order_id=order_id or f"o{self._orders}",
+            amount=Decimal(amount),
+            occurred_at=at or self.clock(),
+            **extra,
         )
         return record_event(self.uow(), request, key)
 
-    def refund(self, member: Member, order_id: str, amount: str, at: datetime | None = None) -> EventResult:
+    def refund(
+        self, member: Member, order_id: str, amount: str, at: datetime | None = None
+    ) -> EventResult:
         request = EventRequest(
-            type="refund", member_id=member.id, original_order_id=order_id,
-            amount=Decimal(amount), occurred_at=at or self.clock(),
+            type="refund",
+            member_id=member.id,
+            original_order_id=order_id,
+            amount=Decimal(amount),
+            occurred_at=at or self.clock(),
         )
         return record_event(self.uow(), request)

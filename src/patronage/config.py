@@ -17,9 +17,7 @@ class Settings(BaseSettings):
         default="sqlite:///./patronage.db",
         description="SQLAlchemy URL of the database (SQLite file or PostgreSQL).",
     )
-    environment: str = Field(
-        default="development", description="development, test or production."
-    )
+    environment: str = Field(default="development", description="development, test or production.")
     secret_key: str = Field(
         default="change-me",
         description="Secret for signed links and sessions; must be changed in production.",
@@ -35,9 +33,7 @@ class Settings(BaseSettings):
 
     def check_production(self) -> None:
         if self.environment == "production" and self.secret_key == "change-me":
-            raise RuntimeError(
-                "PATRONAGE_SECRET_KEY must be set to a random value in production"
-            )
+            raise RuntimeError("PATRONAGE_SECRET_KEY must be set to a random value in production")
 
 
 @lru_cache

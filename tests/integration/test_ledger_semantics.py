@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from tests.factories import Shop
 
 from patronage.errors import Conflict, RuleViolation
 from patronage.services.balances import explain_balance, get_balance
 from patronage.services.expiry import expire_due_lots
 from patronage.services.points import adjust_points, redeem_points, transfer_points
 from patronage.storage.invariants import find_violations
-from tests.factories import Shop
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from patronage.errors import PatronageError
 
@@ -33,5 +34,6 @@ def cli_errors() -> Iterator[None]:
         yield
     except PatronageError as exc:
         detail = ", ".join(f"{k}={v}" for k, v in exc.details.items())
-        err_console.print(f"[red]error[/red] ({exc.code}): {exc.message}" + (f" [{detail}]" if detail else ""))
+        text = f"{exc.message} [{detail}]" if detail else exc.message
+        err_console.print(f"[red]error[/red] ({exc.code}): {escape(text)}")
         raise typer.Exit(2) from None

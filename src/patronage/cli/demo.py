@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from patronage.cli.common import DbOption, cli_errors, console
-from patronage.cli.operations import prepare_database, print_report
+from patronage.cli.operations import database, print_report
 
 
 def demo(
@@ -19,8 +19,6 @@ def demo(
     from patronage.services.demo import load_demo
     from patronage.storage.uow import UnitOfWork
 
-    with cli_errors():
-        engine = prepare_database(db)
-        with console.status("loading demo data"):
-            report = load_demo(UnitOfWork(engine), members, seed)
+    with cli_errors(), database(db, prepare=True) as engine, console.status("loading demo data"):
+        report = load_demo(UnitOfWork(engine), members, seed)
     print_report(report, "demo events")

@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress
 
 from patronage.cli.common import DbOption, cli_errors
-from patronage.cli.operations import engine_for, print_report
+from patronage.cli.operations import database, print_report
 
 app = typer.Typer(help="Import data from CSV or Parquet files.", no_args_is_help=True)
 FileArg = Annotated[Path, typer.Argument(help="A .csv or .parquet file.")]
@@ -24,10 +24,10 @@ def transactions(file: FileArg, db: DbOption = None, program: ProgramOpt = "defa
     from patronage.services.imports import import_transactions
     from patronage.storage.uow import UnitOfWork
 
-    with cli_errors(), Progress(transient=True) as bar:
+    with cli_errors(), database(db) as engine, Progress(transient=True) as bar:
         task = bar.add_task("importing", total=None)
         report = import_transactions(
-            UnitOfWork(engine_for(db)), file, program, progress=lambda n: bar.advance(task, n)
+            UnitOfWork(engine), file, program, progress=lambda n: bar.advance(task, n)
         )
     print_report(report, f"transactions from {file.name}")
     if report.rejected:
@@ -41,10 +41,10 @@ def members(file: FileArg, db: DbOption = None, program: ProgramOpt = "default")
     from patronage.services.imports import import_members
     from patronage.storage.uow import UnitOfWork
 
-    with cli_errors(), Progress(transient=True) as bar:
+    with cli_errors(), database(db) as engine, Progress(transient=True) as bar:
         task = bar.add_task("importing", total=None)
         report = import_members(
-            UnitOfWork(engine_for(db)), file, program, progress=lambda n: bar.advance(task, n)
+            UnitOfWork(engine), file, program, progress=lambda n: bar.advance(task, n)
         )
     print_report(report, f"members from {file.name}")
     if report.rejected:

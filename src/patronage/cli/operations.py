@@ -2,44 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import Engine
 
 from patronage.cli.common import DbOption, cli_errors, console, database_url, err_console
 from patronage.errors import InvalidInput
+from patronage.services.imports import ImportReport
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-jobs_app = typer.Typer(help="Periodic jobs (the server runs them on its own too).", no_args_is_help=True)
+jobs_app = typer.Typer(
+    help="Periodic jobs (the server runs them on its own too).", no_args_is_help=True
+)
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
 JOBS = ("expire", "tiers")
 
 
-def engine_for(db: str | None):  # type: ignore[no-untyped-def]
-    from patronage.storage.db import make_engine
-
-    return make_engine(database_url(db))
-
-
-def prepare_database(db: str | None):  # type: ignore[no-untyped-def]
-    """Migrate to the newest schema and make sure the default program exists."""
+@contextmanager
+def database(db: str | None, prepare: bool = False) -> Iterator[Engine]:
+    """The engine for --db, closed when the command ends. ``prepare`` migrates to
+    the newest schema and makes sure the default program exists."""
     from patronage.services.programs import ensure_default_program
+    from patronage.storage.db import make_engine
     from patronage.storage.migrate import upgrade
     from patronage.storage.uow import UnitOfWork
 
-    engine = engine_for(db)
-    upgrade(engine)
-    ensure_default_program(UnitOfWork(engine))
-    return engine
+    engine = make_engine(database_url(db))
+    try:
+        if prepare:
+            upgrade(engine)
+            ensure_default_program(UnitOfWork(engine))
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def init(db: DbOption = None) -> None:
     """Create or upgrade the database and the default program."""
-    with cli_errors():
-        engine = prepare_database(db)
+    with cli_errors(), database(db, prepare=True) as engine:
         console.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 
 
@@ -48,8 +55,8 @@ def db_upgrade(db: DbOption = None) -> None:
     """Apply schema migrations up to the newest."""
     from patronage.storage.migrate import upgrade
 
-    with cli_errors():
-        upgrade(engine_for(db))
+    with cli_errors(), database(db) as engine:
+        upgrade(engine)
         console.print("schema is up to date")
 
 
@@ -67,19 +74,19 @@ def serve(
 
     settings = get_settings()
     settings.check_production()
-    engine = prepare_database(db)
-    app = create_app(engine)
-    if settings.scheduler:
-        start_scheduler(engine, settings.scheduler_interval_seconds)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    with database(db, prepare=True) as engine:
+        app = create_app(engine)
+        if settings.scheduler:
+            start_scheduler(engine, settings.scheduler_interval_seconds)
+        uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
 
 
 def check(db: DbOption = None) -> None:
     """Verify every ledger invariant; exit 1 and list the violations if any fails."""
     from patronage.storage.invariants import CHECKS, find_violations
 
-    with cli_errors():
-        violations = find_violations(engine_for(db))
+    with cli_errors(), database(db) as engine:
+        violations = find_violations(engine)
     for name, (rule, _) in CHECKS.items():
         mark = "[red]FAIL[/red]" if name in violations else "[green]ok[/green]"
         console.print(f"{mark}  {name}: {rule}")
@@ -103,7 +110,9 @@ def parse_as_of(as_of: str | None) -> datetime:
 def jobs_run(
     name: Annotated[str, typer.Argument(help=f"One of: {', '.join(JOBS)}.")],
     db: DbOption = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date or time (UTC if no zone).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date or time (UTC if no zone).")
+    ] = None,
     program: Annotated[str, typer.Option(help="Program code.")] = "default",
 ) -> None:
     """Run a job now: `expire` lapses due lots, `tiers` applies tier reviews."""
@@ -111,13 +120,15 @@ def jobs_run(
     from patronage.services.tiers import review_tiers
     from patronage.storage.uow import UnitOfWork
 
-    with cli_errors():
+    with cli_errors(), database(db) as engine:
         if name not in JOBS:
             raise InvalidInput(f"unknown job {name!r}; jobs: {', '.join(JOBS)}", field="name")
         when = parse_as_of(as_of)
-        uow = UnitOfWork(engine_for(db))
+        uow = UnitOfWork(engine)
         if name == "expire":
-            console.print(f"expired {expire_due_lots(uow, program, when)} lot(s) as of {when.isoformat()}")
+            console.print(
+                f"expired {expire_due_lots(uow, program, when)} lot(s) as of {when.isoformat()}"
+            )
         else:
             console.print(f"{review_tiers(uow, program, when)} member(s) changed tier")
 
@@ -133,20 +144,22 @@ def apikey_create(
     from patronage.services.access import create_api_key
     from patronage.storage.uow import UnitOfWork
 
-    with cli_errors():
-        key = create_api_key(UnitOfWork(engine_for(db)), role, member, name)
+    with cli_errors(), database(db) as engine:
+        key = create_api_key(UnitOfWork(engine), role, member, name)
     err_console.print(f"created a {role} key; store it now, it is not shown again:")
     print(key)  # noqa: T201 - the key alone on stdout, for scripts
 
 
-def print_report(report: object, title: str) -> None:
+def print_report(report: ImportReport, title: str) -> None:
     table = Table(title=title)
     for column in ("rows", "imported", "already imported", "rejected"):
         table.add_column(column, justify="right")
     table.add_row(
-        str(report.rows), str(report.imported), str(report.already_imported),  # type: ignore[attr-defined]
-        str(len(report.rejected)),  # type: ignore[attr-defined]
+        str(report.rows),
+        str(report.imported),
+        str(report.already_imported),
+        str(len(report.rejected)),
     )
     console.print(table)
-    for line, reason in report.rejected[:200]:  # type: ignore[attr-defined]
-        err_console.print(f"line {line}: {reason}")
+    for line, reason in report.rejected[:200]:
+        err_console.print(escape(f"line {line}: {reason}"))

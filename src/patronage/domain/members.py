@@ -43,6 +43,7 @@ def check_consents(consents: dict[str, bool]) -> None:
     for channel in consents:
         if channel not in CONSENT_CHANNELS:
             raise InvalidInput(
-                f"unknown consent channel {channel!r}; expected one of {', '.join(CONSENT_CHANNELS)}",
+                f"unknown consent channel {channel!r}; "
+                f"expected one of {', '.join(CONSENT_CHANNELS)}",
                 field=f"consents.{channel}",
             )

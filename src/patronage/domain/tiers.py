@@ -42,9 +42,9 @@ class TierDecision:
     reason: str
 
 
-def on_activity(program: Program, current: Tier, qualified: Tier, override_active: bool) -> (
-    TierDecision | None
-):
+def on_activity(
+    program: Program, current: Tier, qualified: Tier, override_active: bool
+) -> TierDecision | None:
     """After an earning: move up as soon as a higher threshold is crossed."""
     if override_active or qualified.rank <= current.rank:
         return None

@@ -51,8 +51,10 @@ def _validation_details(exc: RequestValidationError) -> tuple[int, str, dict[str
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.PatronageError)
     async def _platform(_: Request, exc: errors.PatronageError) -> JSONResponse:
-        details = {k: v if isinstance(v, int | str | float | bool | None) else str(v)
-                   for k, v in exc.details.items()}
+        details = {
+            k: v if isinstance(v, int | str | float | bool | None) else str(v)
+            for k, v in exc.details.items()
+        }
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthorized) else None
         return JSONResponse(error_body(exc.code, exc.message, details), status_of(exc), headers)
 

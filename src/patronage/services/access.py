@@ -53,7 +53,11 @@ def create_api_key(
         if member_id is not None:
             uow.members.get(member_id)
         uow.keys.add(
-            prefix=prefix, key_hash=_hash(key), role=role, member_id=member_id, name=name,
+            prefix=prefix,
+            key_hash=_hash(key),
+            role=role,
+            member_id=member_id,
+            name=name,
             created_at=uow.clock(),
         )
         uow.commit()

@@ -109,8 +109,9 @@ def explain_balance(uow: UnitOfWork, member_id: int) -> dict[str, Any]:
             view = reductions.setdefault(entry.id, {**_describe(entry), "lots": []})
             view["lots"].append({"lot_id": alloc.lot_id, "points": -alloc.points})
         debt_entries = [
-            _describe(e) for e in uow.ledger.entries(member_id, 1000) if e.kind == "reverse"
-            and (e.details or {}).get("to_debt")
+            _describe(e)
+            for e in uow.ledger.entries(member_id, 1000)
+            if e.kind == "reverse" and (e.details or {}).get("to_debt")
         ]
         return {
             "member_id": member_id,

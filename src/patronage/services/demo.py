@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from patronage.errors import Conflict
 from patronage.services.events import EventRequest
 from patronage.services.imports import ImportReport, record_batch
 from patronage.services.points import redeem_points
@@ -44,17 +45,26 @@ def _member_schedule(rng: random.Random, plan: DemoPlan, index: int) -> list[dat
             return times
         weekend = 1.0 if t.weekday() >= 5 else 0.75
         if rng.random() < weekend * SEASON.get(t.month, 1.0) / 1.4:
-            times.append(t.replace(hour=rng.choice((8, 9, 12, 13, 15, 18, 19)), minute=rng.randrange(60)))
+            times.append(
+                t.replace(hour=rng.choice((8, 9, 12, 13, 15, 18, 19)), minute=rng.randrange(60))
+            )
 
 
 def _basket(rng: random.Random) -> tuple[Decimal, list[dict[str, object]]]:
-    items, total = [], Decimal(0)
+    items: list[dict[str, object]] = []
+    total = Decimal(0)
     for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
         category = rng.choice(list(CATEGORIES))
         low, high = CATEGORIES[category]
         price = Decimal(rng.randint(low * 100, high * 100)) / 100
-        items.append({"sku": f"{category}-{rng.randrange(12):02d}", "category": category,
-                      "quantity": "1", "price": str(price)})
+        items.append(
+            {
+                "sku": f"{category}-{rng.randrange(12):02d}",
+                "category": category,
+                "quantity": "1",
+                "price": str(price),
+            }
+        )
         total += price
     return total, items
 
@@ -68,24 +78,39 @@ def demo_events(plan: DemoPlan) -> list[EventRequest]:
         for n, when in enumerate(_member_schedule(rng, plan, index)):
             amount, items = _basket(rng)
             order_id = f"{external_id}-{n + 1}"
-            events.append(EventRequest(
-                type="purchase", occurred_at=when, member_external_id=external_id,
-                order_id=order_id, amount=amount, store=store if rng.random() < 0.8 else rng.choice(STORES),
-                channel=rng.choice(CHANNELS), staff_id=f"S{rng.randrange(1, 25):02d}", items=items,
-                source_id=f"demo:purchase:{order_id}",
-            ))
+            events.append(
+                EventRequest(
+                    type="purchase",
+                    occurred_at=when,
+                    member_external_id=external_id,
+                    order_id=order_id,
+                    amount=amount,
+                    store=store if rng.random() < 0.8 else rng.choice(STORES),
+                    channel=rng.choice(CHANNELS),
+                    staff_id=f"S{rng.randrange(1, 25):02d}",
+                    items=items,
+                    source_id=f"demo:purchase:{order_id}",
+                )
+            )
             if rng.random() < 0.03:
                 part = (amount * Decimal(rng.choice((25, 50, 100))) / 100).quantize(Decimal("0.01"))
-                events.append(EventRequest(
-                    type="refund", occurred_at=when + timedelta(days=rng.randint(1, 10)),
-                    member_external_id=external_id, original_order_id=order_id, amount=part,
-                    source_id=f"demo:refund:{order_id}",
-                ))
+                events.append(
+                    EventRequest(
+                        type="refund",
+                        occurred_at=when + timedelta(days=rng.randint(1, 10)),
+                        member_external_id=external_id,
+                        original_order_id=order_id,
+                        amount=part,
+                        source_id=f"demo:refund:{order_id}",
+                    )
+                )
     events.sort(key=lambda e: (e.occurred_at, e.source_id or ""))
     return [e for e in events if e.occurred_at < plan.end]
 
 
-def load_demo(uow: UnitOfWork, members: int = 2000, seed: int = 7, end: datetime | None = None) -> ImportReport:
+def load_demo(
+    uow: UnitOfWork, members: int = 2000, seed: int = 7, end: datetime | None = None
+) -> ImportReport:
     """Fill the default program with the demo data; safe to run twice."""
     plan = DemoPlan(members, seed, end or datetime(2026, 11, 1, tzinfo=UTC))
     events = demo_events(plan)
@@ -109,5 +134,10 @@ def _redeem_some(uow: UnitOfWork, plan: DemoPlan, members: int) -> None:
 
         available = get_balance(uow, member.id).available
         points = int(math.floor(available * rng.uniform(0.3, 0.9)))
-        if points > 0:
+        if points <= 0:
+            continue
+        try:
             redeem_points(uow, member.id, points, "demo-reward", "demo", f"demo-redeem-{index}")
+        except Conflict as exc:  # a previous load already redeemed for this member
+            if exc.code != "idempotency_key_reused":
+                raise

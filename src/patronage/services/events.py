@@ -95,7 +95,9 @@ def resolve_member(
     if found is not None:
         return found
     if not create:
-        raise NotFound(f"no member with external id {external_id!r}", member_external_id=external_id)
+        raise NotFound(
+            f"no member with external id {external_id!r}", member_external_id=external_id
+        )
     from patronage.services.members import add_member
 
     return add_member(uow, program, external_id, joined_at=request.occurred_at)
@@ -108,7 +110,9 @@ def _store_event(uow: UnitOfWork, program: Program, member: Member, request: Eve
             field="currency",
         )
     if request.source_id and uow.events.source_exists(program.id or 0, request.source_id):
-        raise Conflict("this event was already recorded", code="duplicate_event", source_id=request.source_id)
+        raise Conflict(
+            "this event was already recorded", code="duplicate_event", source_id=request.source_id
+        )
     return uow.events.add(
         program_id=program.id,
         member_id=member.id,
@@ -128,10 +132,14 @@ def _store_event(uow: UnitOfWork, program: Program, member: Member, request: Eve
     )
 
 
-def _purchase(uow: UnitOfWork, program: Program, member: Member, request: EventRequest) -> EventResult:
+def _purchase(
+    uow: UnitOfWork, program: Program, member: Member, request: EventRequest
+) -> EventResult:
     order_id = request.order_id or ""
     if uow.events.order(program.id or 0, order_id) is not None:
-        raise Conflict(f"order {order_id} is already recorded", code="duplicate_order", order_id=order_id)
+        raise Conflict(
+            f"order {order_id} is already recorded", code="duplicate_order", order_id=order_id
+        )
     event_id = _store_event(uow, program, member, request)
     amount = to_minor(request.amount or Decimal(0))
     tier = tiers.current_tier(program, member)
@@ -139,25 +147,48 @@ def _purchase(uow: UnitOfWork, program: Program, member: Member, request: EventR
     lot_id, repaid = None, 0
     if points > 0:
         posting = credit(
-            uow, program, member, "earn", points, request.occurred_at,
-            event_id=event_id, order_id=order_id,
+            uow,
+            program,
+            member,
+            "earn",
+            points,
+            request.occurred_at,
+            event_id=event_id,
+            order_id=order_id,
             details={"amount_minor": amount, "tier": tier.code, "multiplier": str(tier.multiplier)},
         )
         lot_id, repaid = posting.lot_id, posting.debt_repaid
     uow.events.add_order(
-        program_id=program.id, member_id=member.id, order_id=order_id, event_id=event_id,
-        amount_minor=amount, points_earned=points, lot_id=lot_id, occurred_at=request.occurred_at,
+        program_id=program.id,
+        member_id=member.id,
+        order_id=order_id,
+        event_id=event_id,
+        amount_minor=amount,
+        points_earned=points,
+        lot_id=lot_id,
+        occurred_at=request.occurred_at,
     )
     new_tier = tiers.requalify_after_activity(uow, program, member, request.occurred_at, points)
-    return EventResult(event_id, member.id, "purchase", order_id, points_earned=points,
-                       debt_repaid=repaid, tier=new_tier.code)
+    return EventResult(
+        event_id,
+        member.id,
+        "purchase",
+        order_id,
+        points_earned=points,
+        debt_repaid=repaid,
+        tier=new_tier.code,
+    )
 
 
-def _refund(uow: UnitOfWork, program: Program, member: Member, request: EventRequest) -> EventResult:
+def _refund(
+    uow: UnitOfWork, program: Program, member: Member, request: EventRequest
+) -> EventResult:
     original = request.original_order_id or request.order_id or ""
     order = uow.events.order(program.id or 0, original)
     if order is None:
-        raise RuleViolation(f"no order {original} to refund", code="unknown_order", original_order_id=original)
+        raise RuleViolation(
+            f"no order {original} to refund", code="unknown_order", original_order_id=original
+        )
     if order.member_id != member.id:
         raise RuleViolation("the order belongs to another member", code="order_member_mismatch")
     amount = to_minor(request.amount or Decimal(0))
@@ -170,12 +201,23 @@ def _refund(uow: UnitOfWork, program: Program, member: Member, request: EventReq
     if points > 0:
         from patronage.services.reversals import claw_back
 
-        taken, debt_added = claw_back(uow, program, member, order, points, request.occurred_at, event_id)
-    return EventResult(event_id, member.id, "refund", original, points_reversed=taken + debt_added,
-                       debt_added=debt_added, tier=member.tier_code)
+        taken, debt_added = claw_back(
+            uow, program, member, order, points, request.occurred_at, event_id
+        )
+    return EventResult(
+        event_id,
+        member.id,
+        "refund",
+        original,
+        points_reversed=taken + debt_added,
+        debt_added=debt_added,
+        tier=member.tier_code,
+    )
 
 
-def _custom(uow: UnitOfWork, program: Program, member: Member, request: EventRequest) -> EventResult:
+def _custom(
+    uow: UnitOfWork, program: Program, member: Member, request: EventRequest
+) -> EventResult:
     event_id = _store_event(uow, program, member, request)
     return EventResult(event_id, member.id, request.type, request.order_id, tier=member.tier_code)
 

@@ -25,7 +25,14 @@ from patronage.services.events import EventRequest, apply_event
 from patronage.services.members import add_member
 from patronage.storage.uow import UnitOfWork
 
-TRANSACTION_COLUMNS = ("member_external_id", "order_id", "occurred_at", "amount", "currency", "type")
+TRANSACTION_COLUMNS = (
+    "member_external_id",
+    "order_id",
+    "occurred_at",
+    "amount",
+    "currency",
+    "type",
+)
 OPTIONAL_COLUMNS = ("original_order_id", "store", "channel", "staff_id", "items")
 MEMBER_COLUMNS = ("external_id",)
 Progress = Callable[[int], None]
@@ -47,8 +54,12 @@ def read_table(path: Path) -> pa.Table:
         if path.suffix.lower() in (".parquet", ".pq"):
             table = pq.read_table(path)
             return table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
-        names = pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)).column_names
-        options = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True)
+        names = pacsv.read_csv(
+            path, read_options=pacsv.ReadOptions(block_size=1 << 16)
+        ).column_names
+        options = pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=True
+        )
         return pacsv.read_csv(path, convert_options=options)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
         raise InvalidInput(f"cannot read {path.name}: {exc}", field="file") from None
@@ -95,8 +106,10 @@ def transaction_request(row: dict[str, Any], program: str) -> EventRequest:
     occurred_at = _aware(row["occurred_at"], "occurred_at")
     order_id = row["order_id"].strip()
     original = (row.get("original_order_id") or "").strip() or None
-    source = f"import:{kind}:{order_id}" if kind == "purchase" or original else (
-        f"import:refund:{order_id}:{occurred_at.isoformat()}:{amount}"
+    source = (
+        f"import:{kind}:{order_id}"
+        if kind == "purchase" or original
+        else (f"import:refund:{order_id}:{occurred_at.isoformat()}:{amount}")
     )
     return EventRequest(
         type=kind,
@@ -115,7 +128,9 @@ def transaction_request(row: dict[str, Any], program: str) -> EventRequest:
     )
 
 
-def _parsed_rows(table: pa.Table, program: str, report: ImportReport) -> list[tuple[int, EventRequest]]:
+def _parsed_rows(
+    table: pa.Table, program: str, report: ImportReport
+) -> list[tuple[int, EventRequest]]:
     parsed = []
     for index, row in enumerate(table.to_pylist()):
         line = index + 2  # header is line 1
@@ -133,7 +148,10 @@ def _batches(rows: list[Any], size: int) -> Iterator[list[Any]]:
 
 
 def import_transactions(
-    uow: UnitOfWork, path: Path, program: str = "default", batch_size: int = 500,
+    uow: UnitOfWork,
+    path: Path,
+    program: str = "default",
+    batch_size: int = 500,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import purchases and refunds in time order, creating unknown members."""
@@ -151,7 +169,9 @@ def import_transactions(
     return report
 
 
-def record_batch(uow: UnitOfWork, batch: list[tuple[int, EventRequest]], report: ImportReport) -> None:
+def record_batch(
+    uow: UnitOfWork, batch: list[tuple[int, EventRequest]], report: ImportReport
+) -> None:
     """Record a batch in one transaction, each row in a savepoint."""
     with uow:
         for line, request in batch:
@@ -176,8 +196,11 @@ def _member_profile(row: dict[str, Any]) -> dict[str, Any]:
             profile["birthday"] = date.fromisoformat(row["birthday"].strip())
         except ValueError:
             raise InvalidInput("birthday must be YYYY-MM-DD", field="birthday") from None
-    consents = {k[len("consent_"):]: row[k].strip().lower() in ("1", "true", "yes")
-                for k in row if k.startswith("consent_") and row[k]}
+    consents = {
+        k[len("consent_") :]: row[k].strip().lower() in ("1", "true", "yes")
+        for k in row
+        if k.startswith("consent_") and row[k]
+    }
     profile["consents"] = consents
     if row.get("attributes"):
         try:
@@ -188,7 +211,10 @@ def _member_profile(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def import_members(
-    uow: UnitOfWork, path: Path, program: str = "default", batch_size: int = 500,
+    uow: UnitOfWork,
+    path: Path,
+    program: str = "default",
+    batch_size: int = 500,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import members (external_id, name, phone, email, birthday, joined_at,
@@ -208,8 +234,14 @@ def import_members(
                         profile = _member_profile(row)
                         check_contact(profile["phone"], profile["email"])
                         check_consents(profile["consents"])
-                        joined = _aware(row["joined_at"], "joined_at") if row.get("joined_at") else uow.clock()
-                        add_member(uow, prog, (row.get("external_id") or "").strip(), joined, **profile)
+                        joined = (
+                            _aware(row["joined_at"], "joined_at")
+                            if row.get("joined_at")
+                            else uow.clock()
+                        )
+                        add_member(
+                            uow, prog, (row.get("external_id") or "").strip(), joined, **profile
+                        )
                     report.imported += 1
                 except Conflict:
                     report.already_imported += 1

@@ -46,7 +46,9 @@ def add_member(
     return uow.members.add(member, base.id or 0, uow.clock())
 
 
-def enroll_member(uow: UnitOfWork, request: NewMember, idempotency_key: str | None = None) -> Member:
+def enroll_member(
+    uow: UnitOfWork, request: NewMember, idempotency_key: str | None = None
+) -> Member:
     check_contact(request.phone, request.email)
     check_consents(request.consents)
     if request.joined_at is not None:
@@ -54,11 +56,22 @@ def enroll_member(uow: UnitOfWork, request: NewMember, idempotency_key: str | No
 
     def operation(u: UnitOfWork) -> Member:
         program = u.programs.get(request.program)
-        profile = {k: v for k, v in asdict(request).items() if k not in ("external_id", "program", "joined_at")}
-        return add_member(u, program, request.external_id, request.joined_at or u.clock(), **profile)
+        profile = {
+            k: v
+            for k, v in asdict(request).items()
+            if k not in ("external_id", "program", "joined_at")
+        }
+        return add_member(
+            u, program, request.external_id, request.joined_at or u.clock(), **profile
+        )
 
     return run_once(
-        uow, f"{request.program}:members", idempotency_key, asdict(request), operation, _decode_member
+        uow,
+        f"{request.program}:members",
+        idempotency_key,
+        asdict(request),
+        operation,
+        _decode_member,
     )
 
 

@@ -47,7 +47,13 @@ def redeem_points(
         member = u.members.get(member_id)
         program = u.programs.get_by_id(member.program_id)
         posting = debit(
-            u, program, member, "redeem", points, u.clock(), actor=actor,
+            u,
+            program,
+            member,
+            "redeem",
+            points,
+            u.clock(),
+            actor=actor,
             details={"reward_id": reward_id} if reward_id else {},
         )
         return _result(u, member_id, posting.entry_id, -points, posting.drawn)
@@ -81,15 +87,22 @@ def adjust_points(
         now = u.clock()
         if points > 0:
             posting = credit(u, program, member, "adjust", points, now, reason=reason, actor=actor)
-            drawn = ((posting.lot_id, points - posting.debt_repaid),) if posting.lot_id else ()
+            drawn: tuple[tuple[int, int], ...] = ()
+            if posting.lot_id:
+                drawn = ((posting.lot_id, points - posting.debt_repaid),)
         else:
             posting = debit(u, program, member, "adjust", -points, now, reason=reason, actor=actor)
             drawn = posting.drawn
         result = _result(u, member_id, posting.entry_id, points, drawn, posting.debt_repaid)
         u.audit.add(
-            at=now, actor=actor, action="points_adjusted", target_type="member",
-            target_id=str(member_id), before={"balance": before.total},
-            after={"balance": result.balance, "entry_id": posting.entry_id}, reason=reason,
+            at=now,
+            actor=actor,
+            action="points_adjusted",
+            target_type="member",
+            target_id=str(member_id),
+            before={"balance": before.total},
+            after={"balance": result.balance, "entry_id": posting.entry_id},
+            reason=reason,
         )
         return result
 
@@ -118,18 +131,37 @@ def transfer_points(
             raise RuleViolation("members belong to different programs", code="program_mismatch")
         program = u.programs.get_by_id(sender.program_id)
         now = u.clock()
-        out = debit(u, program, sender, "transfer_out", points, now, actor=actor, counterparty_id=receiver.id)
+        out = debit(
+            u,
+            program,
+            sender,
+            "transfer_out",
+            points,
+            now,
+            actor=actor,
+            counterparty_id=receiver.id,
+        )
         lots = {lot.id: lot for lot in u.ledger.lot_rows(sender.id)}
         receiver_entry = None
         for lot_id, taken in out.drawn:
             receiver = u.members.get(to_member_id)
             posting = credit(
-                u, program, receiver, "transfer_in", taken, now, expires_at=lots[lot_id].expires_at,
-                keep_expiry=True, actor=actor, counterparty_id=sender.id,
+                u,
+                program,
+                receiver,
+                "transfer_in",
+                taken,
+                now,
+                expires_at=lots[lot_id].expires_at,
+                keep_expiry=True,
+                actor=actor,
+                counterparty_id=sender.id,
                 details={"origin_lot_id": lot_id},
             )
             receiver_entry = receiver_entry or posting.entry_id
-        return _result(u, from_member_id, out.entry_id, -points, out.drawn, counterparty=receiver_entry)
+        return _result(
+            u, from_member_id, out.entry_id, -points, out.drawn, counterparty=receiver_entry
+        )
 
     payload = {"from": from_member_id, "to": to_member_id, "points": points}
     return run_once(uow, f"transfer:{from_member_id}", idempotency_key, payload, operation, _decode)

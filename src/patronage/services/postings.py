@@ -56,7 +56,7 @@ def credit(
     lot_id = None
     if to_lot:
         lot_id = uow.ledger.add_lot(
-            program_id=program.id,
+            program_id=program.id or 0,
             member_id=member.id,
             entry_id=entry_id,
             points=to_lot,
@@ -102,7 +102,10 @@ def debit(
         points=-points,
         occurred_at=at,
         recorded_at=now,
-        details={**entry.pop("details", {}), "lots": [{"lot_id": lot, "points": pts} for lot, pts in plan]},
+        details={
+            **entry.pop("details", {}),
+            "lots": [{"lot_id": lot, "points": pts} for lot, pts in plan],
+        },
         **entry,
     )
     uow.ledger.allocate(entry_id, [(lot, -pts) for lot, pts in plan])

@@ -34,6 +34,8 @@ def claw_back(
     rest = points - taken
     forgiven = min(rest, expired)
     debt = rest - forgiven
+    if taken + debt == 0:
+        return 0, 0  # everything it would take back had already expired
     entry_id = uow.ledger.add_entry(
         program_id=program.id,
         member_id=member.id,

@@ -57,9 +57,7 @@ def review_member(
     uow: UnitOfWork, program: Program, member: Member, review_at: datetime
 ) -> Tier | None:
     current = current_tier(program, member)
-    qualified = rules.qualifying_tier(
-        program, qualifying_value(uow, program, member.id, review_at)
-    )
+    qualified = rules.qualifying_tier(program, qualifying_value(uow, program, member.id, review_at))
     decision = rules.at_review(
         program,
         current,
@@ -135,7 +133,12 @@ def override_tier(
         if until <= now:
             raise InvalidInput("override must end in the future", field="until")
         uow.members.set_tier(
-            member.id, _tier_id(tier), now, f"manual override: {reason}", actor, override_until=until
+            member.id,
+            _tier_id(tier),
+            now,
+            f"manual override: {reason}",
+            actor,
+            override_until=until,
         )
         uow.audit.add(
             at=now,

@@ -25,7 +25,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(parsed, **kwargs)
     if parsed.get_backend_name() != "sqlite":
-        raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
+        raise ValueError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+        )
     kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
     engine = create_engine(parsed, **kwargs)
 

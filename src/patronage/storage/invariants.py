@@ -48,7 +48,7 @@ CHECKS: dict[str, tuple[str, str]] = {
         """,
     ),
     "entry_signs": (
-        "earn and transfer_in entries add points; redeem, expire, reverse, transfer_out take",
+        "earn and transfer_in add points; redeem, expire, reverse, transfer_out take",
         """
         SELECT id, points FROM ledger_entries
         WHERE (kind IN ('earn', 'transfer_in') AND points <= 0)
@@ -74,7 +74,8 @@ CHECKS: dict[str, tuple[str, str]] = {
         """
         SELECT member_id, id FROM (
             SELECT id, member_id, valid_to,
-                   LEAD(valid_from) OVER (PARTITION BY member_id ORDER BY valid_from, id) AS next_from
+                   LEAD(valid_from) OVER (PARTITION BY member_id ORDER BY valid_from, id)
+                       AS next_from
             FROM tier_history
         ) h
         WHERE (next_from IS NULL AND valid_to IS NOT NULL)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from patronage.domain.ledger import Entry, Lot
@@ -14,6 +14,7 @@ from patronage.domain.members import Member
 from patronage.domain.program import Program, Tier
 from patronage.errors import NotFound
 from patronage.storage.tables import (
+    Base,
     AllocationRow,
     ApiKeyRow,
     AuditRow,
@@ -29,13 +30,20 @@ from patronage.storage.tables import (
     TierRow,
 )
 
+
+def _table(row: type[Base]) -> Table:
+    table = row.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 # Statements built once: their parameters are passed at execution, so SQLAlchemy
 # reuses the compiled form (this is the hot path of every purchase).
-_INSERT_EVENT = insert(EventRow.__table__).returning(EventRow.__table__.c.id)
-_INSERT_ORDER = insert(OrderRow.__table__)
-_INSERT_ENTRY = insert(LedgerEntryRow.__table__).returning(LedgerEntryRow.__table__.c.id)
-_INSERT_LOT = insert(LotRow.__table__).returning(LotRow.__table__.c.id)
-_INSERT_ALLOCATION = insert(AllocationRow.__table__)
+_INSERT_EVENT = insert(_table(EventRow)).returning(EventRow.__table__.c.id)
+_INSERT_ORDER = insert(_table(OrderRow))
+_INSERT_ENTRY = insert(_table(LedgerEntryRow)).returning(LedgerEntryRow.__table__.c.id)
+_INSERT_LOT = insert(_table(LotRow)).returning(LotRow.__table__.c.id)
+_INSERT_ALLOCATION = insert(_table(AllocationRow))
 _EVENT_COLUMNS = tuple(c.name for c in EventRow.__table__.c if c.name != "id")
 _ENTRY_COLUMNS = tuple(c.name for c in LedgerEntryRow.__table__.c if c.name != "id")
 _ORDER_COLUMNS = tuple(c.name for c in OrderRow.__table__.c if c.name != "id")
@@ -46,11 +54,24 @@ def _row(columns: tuple[str, ...], values: dict[str, Any], **defaults: Any) -> d
     return {name: values.get(name, defaults.get(name)) for name in columns}
 
 
-_PROGRAM_FIELDS = (
-    "code name unit currency timezone earn_rate expiry_policy expiry_days pending_days "
-    "tier_metric tier_window tier_window_days tier_review_month tier_review_day "
-    "tier_grace_days point_value_minor"
-).split()
+_PROGRAM_FIELDS = [
+    "code",
+    "name",
+    "unit",
+    "currency",
+    "timezone",
+    "earn_rate",
+    "expiry_policy",
+    "expiry_days",
+    "pending_days",
+    "tier_metric",
+    "tier_window",
+    "tier_window_days",
+    "tier_review_month",
+    "tier_review_day",
+    "tier_grace_days",
+    "point_value_minor",
+]
 
 
 class ProgramRepository:
@@ -164,7 +185,9 @@ class MemberRepository:
         )
         return {ext: mid for ext, mid in rows}
 
-    def find(self, program_id: int, phone: str | None = None, email: str | None = None) -> list[Member]:
+    def find(
+        self, program_id: int, phone: str | None = None, email: str | None = None
+    ) -> list[Member]:
         query = self._query().where(MemberRow.program_id == program_id)
         if phone is not None:
             query = query.where(MemberRow.phone == phone)
@@ -204,7 +227,10 @@ class MemberRepository:
             return
         ids = sorted(set(member_ids))
         locked = self.session.scalars(
-            select(MemberRow.id).where(MemberRow.id.in_(ids)).order_by(MemberRow.id).with_for_update()
+            select(MemberRow.id)
+            .where(MemberRow.id.in_(ids))
+            .order_by(MemberRow.id)
+            .with_for_update()
         ).all()
         if len(locked) != len(ids):
             missing = sorted(set(ids) - set(locked))
@@ -230,7 +256,9 @@ class MemberRepository:
             .values(valid_to=at)
         )
         self.session.add(
-            TierHistoryRow(member_id=member_id, tier_id=tier_id, valid_from=at, reason=reason, actor=actor)
+            TierHistoryRow(
+                member_id=member_id, tier_id=tier_id, valid_from=at, reason=reason, actor=actor
+            )
         )
         self.session.execute(
             update(MemberRow)
@@ -296,7 +324,9 @@ class EventRepository:
 
     def source_exists(self, program_id: int, source_id: str) -> bool:
         found = self.session.scalar(
-            select(EventRow.id).where(EventRow.program_id == program_id, EventRow.source_id == source_id)
+            select(EventRow.id).where(
+                EventRow.program_id == program_id, EventRow.source_id == source_id
+            )
         )
         return found is not None
 
@@ -401,10 +431,16 @@ class LedgerRepository:
             conn.execute(
                 _INSERT_LOT,
                 {
-                    "program_id": program_id, "member_id": member_id, "entry_id": entry_id,
-                    "points": points, "remaining": points, "earned_at": earned_at,
-                    "available_at": available_at, "expires_at": expires_at,
-                    "order_id": order_id, "origin_lot_id": origin_lot_id,
+                    "program_id": program_id,
+                    "member_id": member_id,
+                    "entry_id": entry_id,
+                    "points": points,
+                    "remaining": points,
+                    "earned_at": earned_at,
+                    "available_at": available_at,
+                    "expires_at": expires_at,
+                    "order_id": order_id,
+                    "origin_lot_id": origin_lot_id,
                 },
             ).scalar_one()
         )
@@ -439,7 +475,9 @@ class LedgerRepository:
     def allocations_of_lots(self, lot_ids: Sequence[int]) -> list[AllocationRow]:
         return list(
             self.session.scalars(
-                select(AllocationRow).where(AllocationRow.lot_id.in_(lot_ids)).order_by(AllocationRow.id)
+                select(AllocationRow)
+                .where(AllocationRow.lot_id.in_(lot_ids))
+                .order_by(AllocationRow.id)
             )
         )
 
@@ -481,9 +519,13 @@ class IdempotencyRepository:
             select(IdempotencyRow).where(IdempotencyRow.scope == scope, IdempotencyRow.key == key)
         )
 
-    def add(self, scope: str, key: str, fingerprint: str, result: dict[str, Any], now: datetime) -> None:
+    def add(
+        self, scope: str, key: str, fingerprint: str, result: dict[str, Any], now: datetime
+    ) -> None:
         self.session.add(
-            IdempotencyRow(scope=scope, key=key, fingerprint=fingerprint, result=result, created_at=now)
+            IdempotencyRow(
+                scope=scope, key=key, fingerprint=fingerprint, result=result, created_at=now
+            )
         )
         self.session.flush()
 
@@ -529,7 +571,11 @@ class JobRepository:
             )
         )
 
-    def record(self, name: str, program_id: int, as_of: datetime, now: datetime, **details: Any) -> None:
+    def record(
+        self, name: str, program_id: int, as_of: datetime, now: datetime, **details: Any
+    ) -> None:
         self.session.add(
-            JobRunRow(name=name, program_id=program_id, as_of=as_of, finished_at=now, details=details)
+            JobRunRow(
+                name=name, program_id=program_id, as_of=as_of, finished_at=now, details=details
+            )
         )

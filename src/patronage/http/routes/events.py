@@ -18,7 +18,10 @@ def post_event(body: EventIn, uow: Uow, _: StaffOrAdmin, key: IdempotencyKey = N
     data = body.model_dump()
     if data["items"] is not None:
         data["items"] = [
-            {k: (str(v) if v is not None and k in ("quantity", "price") else v) for k, v in i.items()}
+            {
+                k: (str(v) if v is not None and k in ("quantity", "price") else v)
+                for k, v in i.items()
+            }
             for i in data["items"]
         ]
     result = record_event(uow, EventRequest(**data), key)

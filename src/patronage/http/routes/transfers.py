@@ -14,7 +14,9 @@ router = APIRouter(tags=["points"])
 
 
 @router.post("/transfers", status_code=201, response_model=PointsOut)
-def transfer(body: TransferIn, uow: Uow, principal: AnyRole, key: IdempotencyKey = None) -> PointsOut:
+def transfer(
+    body: TransferIn, uow: Uow, principal: AnyRole, key: IdempotencyKey = None
+) -> PointsOut:
     principal.require("admin", "staff", "member")
     principal.may_see_member(body.from_member_id)
     result = transfer_points(

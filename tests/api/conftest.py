@@ -1,0 +1,109 @@
+"""A real HTTP server (uvicorn on a loopback port) for the API tests.
+
+One server serves the whole session; each test points it at its own database
+and clock.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from patronage.clock import FixedClock
+from patronage.http.app import create_app
+from patronage.services.access import create_api_key
+from patronage.services.programs import ensure_default_program
+from patronage.storage.db import make_engine
+from patronage.storage.uow import UnitOfWork
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[tuple[FastAPI, str]]:
+    app = create_app(make_engine("sqlite:///:memory:"))
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    yield app, f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=5)
+
+
+class Api:
+    """An HTTP client with a key per role, on a fresh database."""
+
+    def __init__(self, base: str, engine: Engine, clock: FixedClock) -> None:
+        self.base = base
+        self.engine = engine
+        self.clock = clock
+        self.http = httpx.Client(base_url=base + "/api/v1", timeout=30)
+        self.keys = {
+            role: create_api_key(UnitOfWork(engine, clock), role)
+            for role in ("admin", "staff", "analyst")
+        }
+
+    def member_key(self, member_id: int) -> str:
+        return create_api_key(UnitOfWork(self.engine, self.clock), "member", member_id)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        role: str | None = "admin",
+        key: str | None = None,
+        **kwargs: object,
+    ) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})  # type: ignore[call-overload]
+        token = key or (self.keys[role] if role else None)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
+
+    def member(self, external_id: str = "m1", **body: object) -> dict[str, object]:
+        response = self.request("POST", "/members", json={"external_id": external_id, **body})
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def buy(self, member_id: object, order_id: str, amount: str, **body: object) -> httpx.Response:
+        return self.request(
+            "POST",
+            "/events",
+            json={
+                "type": "purchase",
+                "member_id": member_id,
+                "order_id": order_id,
+                "amount": amount,
+                "occurred_at": self.clock().isoformat(),
+                **body,
+            },
+        )
+
+
+@pytest.fixture
+def api(server: tuple[FastAPI, str], engine: Engine, clock: FixedClock) -> Iterator[Api]:
+    app, base = server
+    ensure_default_program(UnitOfWork(engine, clock))
+    app.state.engine, app.state.clock = engine, clock
+    client = Api(base, engine, clock)
+    yield client
+    client.http.close()
