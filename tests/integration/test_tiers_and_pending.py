@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.factories import Shop
 
 from patronage.domain.program import default_program
 from patronage.errors import RuleViolation
@@ -14,7 +15,6 @@ from patronage.services.points import redeem_points
 from patronage.services.programs import create_program
 from patronage.services.tiers import override_tier, review_tiers
 from patronage.storage.invariants import find_violations
-from tests.factories import Shop
 
 
 @pytest.fixture
