@@ -42,6 +42,7 @@ def spark_session(master: str = "local[2]") -> Any:
         .appName("patronage-analytics")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "2g")
         .getOrCreate()

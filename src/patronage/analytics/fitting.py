@@ -91,7 +91,11 @@ def fit_by_likelihood(
 
     start = np.zeros(len(names))
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(names)
-    options = {"maxiter": 5000, "xatol": 1e-8, "fatol": 1e-12} if method == "Nelder-Mead" else {}
+    options = (
+        {"maxiter": 5000, "xatol": 1e-8, "fatol": 1e-12}
+        if method == "Nelder-Mead"
+        else {"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9}
+    )
     result = minimize(objective, start, method=method, bounds=bounds, options=options)
     return _checked(model, names, result, total)
 

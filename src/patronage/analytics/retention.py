@@ -29,14 +29,13 @@ def cohort_counts_expr(transactions: ir.Table, as_of: date) -> ir.Table:
     )
 
 
-def cohort_matrix(counts: pd.DataFrame) -> list[dict[str, Any]]:
-    """Per cohort: label 'YYYY-MM', size, and retention shares by month offset."""
+def cohort_matrix(counts: pd.DataFrame, as_of: date) -> list[dict[str, Any]]:
+    """Per cohort: label 'YYYY-MM', size, and retention shares for each month observed."""
     table = counts.pivot_table(index="cohort", columns="offset", values="customers", fill_value=0)
-    last = int(table.columns.max()) if len(table.columns) else 0
-    table = table.reindex(columns=range(last + 1), fill_value=0).sort_index()
-    latest = int(table.index.max())
+    latest = as_of.year * 12 + as_of.month - 1
+    table = table.reindex(columns=range(latest - int(table.index.min()) + 1), fill_value=0)
     rows = []
-    for cohort, row in table.iterrows():  # one row per month, not per transaction
+    for cohort, row in table.sort_index().iterrows():  # one row per month, not per transaction
         size = int(row[0])
         observed = latest - int(cohort) + 1
         rows.append(

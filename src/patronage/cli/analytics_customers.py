@@ -131,7 +131,7 @@ def retention(
         report = {
             "as_of": inputs.as_of,
             **retention_stats.repurchase(summary),
-            "cohorts": retention_stats.cohort_matrix(counts),
+            "cohorts": retention_stats.cohort_matrix(counts, inputs.as_of),
         }
         per_customer = summary[["customer_id", "purchase_days"]].assign(
             first_purchase=[day_from_number(d) for d in summary["first_day"]],
