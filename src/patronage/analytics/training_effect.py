@@ -173,11 +173,21 @@ def event_study(cells: GroupTime) -> tuple[tuple[EventStudyPoint, ...], PreTrend
 
 
 def pre_trend_test(values: FloatArray, influence: FloatArray) -> PreTrendTest:
+    """Wald statistic with a Hotelling-style F reference for a finite number of staff.
+
+    F = W (m - k) / (k (m - 1)) on (k, m - k) degrees of freedom, with k the rank of
+    the covariance and m the staff contributing; the plain chi-square reference
+    rejects too often with a few dozen staff and many pre-periods.
+    """
     n = influence.shape[0]
     covariance = influence.T @ influence / n**2
-    rank = int(np.linalg.matrix_rank(covariance))
+    rank = max(int(np.linalg.matrix_rank(covariance)), 1)
     statistic = float(values @ np.linalg.pinv(covariance) @ values)
-    return PreTrendTest(statistic, rank, float(stats.chi2.sf(statistic, max(rank, 1))))
+    staff = int((np.abs(influence) > 0).any(axis=1).sum())
+    if staff - rank < 1:
+        return PreTrendTest(statistic, rank, float(stats.chi2.sf(statistic, rank)))
+    scaled = statistic * (staff - rank) / (rank * (staff - 1))
+    return PreTrendTest(statistic, rank, float(stats.f.sf(scaled, rank, staff - rank)))
 
 
 def estimate_training_effect(panel: StaffPanel) -> TrainingEffect:

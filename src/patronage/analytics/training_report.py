@@ -44,7 +44,7 @@ def effect_payload(result: TrainingEffect) -> dict[str, Any]:
         "pre_trend": None
         if pre is None
         else {
-            "test": "wald",
+            "test": "wald_f",
             "statistic": _rounded(pre.statistic),
             "df": pre.df,
             "p_value": _rounded(pre.p_value),
