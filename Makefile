@@ -26,7 +26,7 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python bench/ledger_bench.py
+	$(BIN)/python bench/ledger_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) patronage.db patronage.db-wal patronage.db-shm

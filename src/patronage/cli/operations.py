@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -64,6 +65,7 @@ def serve(
     db: DbOption = None,
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the HTTP API (docs at /docs) and run due jobs in the background."""
     import uvicorn
@@ -74,11 +76,15 @@ def serve(
 
     settings = get_settings()
     settings.check_production()
+    bind = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
     with database(db, prepare=True) as engine:
-        app = create_app(engine)
         if settings.scheduler:
             start_scheduler(engine, settings.scheduler_interval_seconds)
-        uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+        if workers == 1:
+            uvicorn.run(create_app(engine), **bind)  # type: ignore[arg-type]
+        else:
+            os.environ["PATRONAGE_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+            uvicorn.run("patronage.http.asgi:app", workers=workers, **bind)  # type: ignore[arg-type]
 
 
 def check(db: DbOption = None) -> None:

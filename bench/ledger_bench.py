@@ -1,0 +1,315 @@
+"""`make bench`: purchase events per second through the HTTP API (8 concurrent
+clients) and bulk import rows per second, on PostgreSQL and SQLite, each against a
+baseline measured in the same run on the same machine:
+
+- API: pgbench's built-in TPC-B-like script, 8 clients (the target is at least half
+  of its transactions per second);
+- import: PostgreSQL's COPY of the same rows into a plain table (target: 30%).
+
+This is a benchmark, not a test: it prints figures and ratios and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PG_ADMIN = os.environ.get(
+    "PATRONAGE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def fresh_pg_database(name: str) -> str:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def patronage(*args: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [str(BIN / "patronage"), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=True,
+    )
+    return result.stdout
+
+
+def pgbench_tps(clients: int, seconds: int) -> float:
+    url = fresh_pg_database("patronage_bench_pgbench")
+    subprocess.run(["pgbench", "-i", "-q", "-s", "10", url], check=True, capture_output=True)
+    out = subprocess.run(
+        ["pgbench", "-c", str(clients), "-j", "2", "-T", str(seconds), url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    drop_pg_database("patronage_bench_pgbench")
+    match = re.search(r"tps = ([0-9.]+)", out)
+    if match is None:
+        raise RuntimeError(f"pgbench printed no tps:\n{out}")
+    return float(match.group(1))
+
+
+def seed_members(url: str, members: int) -> None:
+    path = Path(tempfile.mkdtemp()) / "members.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["external_id", "name"])
+        writer.writerows([f"B{i:06d}", f"Member {i}"] for i in range(members))
+    patronage("import", "members", str(path), "--db", url)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def api_throughput(
+    url: str, members: int, clients: int, seconds: int, workers: int
+) -> dict[str, float]:
+    patronage("init", "--db", url)
+    seed_members(url, members)
+    key = patronage("apikey", "create", "--role", "staff", "--db", url).strip().splitlines()[-1]
+    port = free_port()
+    env = {**os.environ, "PATRONAGE_SCHEDULER": "false"}
+    server = subprocess.Popen(
+        [
+            str(BIN / "patronage"),
+            "serve",
+            "--db",
+            url,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base)
+        run = f"r{random.randrange(10**6)}"
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench/load_client.py"),
+                base,
+                key,
+                str(members),
+                str(clients),
+                "2",
+                run + "w",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        out = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench/load_client.py"),
+                base,
+                key,
+                str(members),
+                str(clients),
+                str(seconds),
+                run,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    counts = json.loads(out)
+    check = subprocess.run([str(BIN / "patronage"), "check", "--db", url], capture_output=True)
+    return {
+        "events_per_s": counts.get("ok", 0) / counts["elapsed"],
+        "errors": sum(v for k, v in counts.items() if k.startswith("status_")),
+        "check_ok": float(check.returncode == 0),
+    }
+
+
+def wait_for(base: str) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("server did not start")
+
+
+def write_transactions(path: Path, rows: int, members: int) -> None:
+    rng = random.Random(11)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "member_external_id",
+                "order_id",
+                "occurred_at",
+                "amount",
+                "currency",
+                "type",
+                "original_order_id",
+            ]
+        )
+        for i in range(rows):
+            when = start + timedelta(seconds=i * 300)
+            if i % 20 == 19:  # one row in twenty refunds an earlier order
+                j = i - rng.randint(1, 18)
+                writer.writerow(
+                    [
+                        f"C{j % members:06d}",
+                        f"R{i}",
+                        when.isoformat(),
+                        "1.00",
+                        "CNY",
+                        "refund",
+                        f"O{j}",
+                    ]
+                )
+            else:
+                writer.writerow(
+                    [
+                        f"C{i % members:06d}",
+                        f"O{i}",
+                        when.isoformat(),
+                        f"{rng.randint(100, 50000) / 100:.2f}",
+                        "CNY",
+                        "purchase",
+                        "",
+                    ]
+                )
+
+
+def copy_rate(path: Path) -> float:
+    url = fresh_pg_database("patronage_bench_copy")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE tx (member_external_id text, order_id text, occurred_at timestamptz, "
+            "amount numeric(14,2), currency text, type text, original_order_id text)"
+        )
+        started = time.perf_counter()
+        with conn.cursor().copy("COPY tx FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+            copy.write(path.read_bytes())
+        elapsed = time.perf_counter() - started
+        rows = conn.execute("SELECT count(*) FROM tx").fetchone()[0]  # type: ignore[index]
+    drop_pg_database("patronage_bench_copy")
+    return rows / elapsed
+
+
+def import_rate(url: str, path: Path, rows: int) -> float:
+    patronage("init", "--db", url)
+    started = time.perf_counter()
+    subprocess.run(
+        [str(BIN / "patronage"), "import", "transactions", str(path), "--db", url],
+        check=True,
+        capture_output=True,
+    )
+    return rows / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--rows", type=int, default=20000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    results = []
+
+    tps = pgbench_tps(args.clients, args.seconds)
+    results.append(("pgbench TPC-B-like, 8 clients (baseline)", f"{tps:,.0f} tps", ""))
+    pg = fresh_pg_database("patronage_bench_api")
+    api = api_throughput(pg, args.members, args.clients, args.seconds, args.workers)
+    results.append(
+        (
+            "API purchases, PostgreSQL",
+            f"{api['events_per_s']:,.0f} events/s",
+            f"{api['events_per_s'] / tps:.2f} x pgbench (target >= 0.50)",
+        )
+    )
+    sqlite = f"sqlite:///{tmp}/api.db"
+    api_sqlite = api_throughput(sqlite, args.members, args.clients, args.seconds, args.workers)
+    results.append(
+        (
+            "API purchases, SQLite",
+            f"{api_sqlite['events_per_s']:,.0f} events/s",
+            f"{api_sqlite['events_per_s'] / tps:.2f} x pgbench",
+        )
+    )
+
+    file = tmp / "transactions.csv"
+    write_transactions(file, args.rows, max(1, args.rows // 10))
+    copy = copy_rate(file)
+    results.append(("PostgreSQL COPY of the same rows (baseline)", f"{copy:,.0f} rows/s", ""))
+    pg_import = import_rate(fresh_pg_database("patronage_bench_import"), file, args.rows)
+    results.append(
+        (
+            "import transactions, PostgreSQL",
+            f"{pg_import:,.0f} rows/s",
+            f"{pg_import / copy:.3f} x COPY (target >= 0.30)",
+        )
+    )
+    sqlite_import = import_rate(f"sqlite:///{tmp}/import.db", file, args.rows)
+    results.append(
+        (
+            "import transactions, SQLite",
+            f"{sqlite_import:,.0f} rows/s",
+            f"{sqlite_import / copy:.3f} x COPY",
+        )
+    )
+    for name in ("patronage_bench_api", "patronage_bench_import"):
+        drop_pg_database(name)
+
+    width = max(len(r[0]) for r in results)
+    print(
+        f"\nPatronage ledger benchmark ({args.clients} clients, {args.seconds}s, "  # noqa: T201
+        f"{args.workers} server workers, {args.rows:,} import rows)"
+    )
+    for name, figure, ratio in results:
+        print(f"  {name:<{width}}  {figure:>18}  {ratio}")  # noqa: T201
+    print(
+        f"  invariants after the API runs: PostgreSQL {'ok' if api['check_ok'] else 'FAILED'}, "  # noqa: T201
+        f"SQLite {'ok' if api_sqlite['check_ok'] else 'FAILED'}; "
+        f"non-201 responses: {int(api['errors'] + api_sqlite['errors'])}"
+    )
+
+
+if __name__ == "__main__":
+    main()
