@@ -9,7 +9,7 @@ time of the last purchase and age of the customer, all since the first purchase.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit, gammaln, hyp2f1
+from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from patronage.analytics.fitting import (
     FittedModel,
@@ -50,7 +50,32 @@ def _log_dropout_term(params: FloatArray, x: FloatArray, t_x: FloatArray) -> Flo
 
 def fit(x: FloatArray, t_x: FloatArray, T: FloatArray) -> FittedModel:  # noqa: N803
     require_repeat_buyers("bgnbd", x)
-    return fit_by_likelihood("bgnbd", NAMES, log_likelihood, Histories.group(x, t_x, T))
+    histories = Histories.group(x, t_x, T)
+    return fit_by_likelihood("bgnbd", NAMES, log_likelihood, histories, gradient=gradient)
+
+
+def gradient(params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:  # noqa: N803
+    """d log-likelihood / d (r, alpha, a, b), one row per parameter.
+
+    With LL = C + log(e^S + e^D), w = e^D / (e^S + e^D) is the weight of the drop-out term.
+    """
+    r, alpha, a, b = params
+    stays = -(r + x) * np.log(alpha + T)
+    dropout = _log_dropout_term(params, x, t_x)
+    w = np.exp(dropout - np.logaddexp(stays, dropout))
+    shared = digamma(a + b) - digamma(a + b + x)
+    return np.vstack(
+        [
+            digamma(r + x)
+            - digamma(r)
+            + np.log(alpha)
+            - (1 - w) * np.log(alpha + T)
+            - w * np.log(alpha + t_x),
+            r / alpha - (r + x) * ((1 - w) / (alpha + T) + w / (alpha + t_x)),
+            shared + w / a,
+            shared + digamma(b + x) - digamma(b) - w / np.where(x > 0, b + x - 1, 1.0),
+        ]
+    )
 
 
 def probability_alive(

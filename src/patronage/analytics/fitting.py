@@ -77,8 +77,13 @@ def fit_by_likelihood(
     log_likelihood: Callable[..., FloatArray],
     histories: Histories,
     method: str = "L-BFGS-B",
+    gradient: Callable[..., FloatArray] | None = None,
 ) -> FittedModel:
-    """Maximise the summed log-likelihood; raise ModelNotFitted when it cannot be done."""
+    """Maximise the summed log-likelihood; raise ModelNotFitted when it cannot be done.
+
+    ``gradient(params, *columns)`` returns d log-likelihood / d parameter, one row per
+    parameter; without it the optimiser differentiates numerically.
+    """
     if histories.customers == 0:
         raise ModelNotFitted(f"{model}: no customers to fit", model=model)
     total = histories.weights.sum()
@@ -89,6 +94,15 @@ def fit_by_likelihood(
             value = -float(np.dot(histories.weights, ll)) / total
         return value if np.isfinite(value) else 1e10
 
+    def objective_and_slope(log_params: FloatArray) -> tuple[float, FloatArray]:
+        params = np.exp(log_params)
+        with np.errstate(all="ignore"):
+            slope = -(gradient(params, *histories.columns) @ histories.weights) * params / total  # type: ignore[misc]
+        value = objective(log_params)
+        if value >= 1e10 or not np.all(np.isfinite(slope)):
+            return 1e10, np.zeros_like(log_params)
+        return value, np.asarray(slope, dtype=np.float64)
+
     start = np.zeros(len(names))
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(names)
     options = (
@@ -96,7 +110,12 @@ def fit_by_likelihood(
         if method == "Nelder-Mead"
         else {"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9}
     )
-    result = minimize(objective, start, method=method, bounds=bounds, options=options)
+    if gradient is not None and method == "L-BFGS-B":
+        result = minimize(
+            objective_and_slope, start, jac=True, method=method, bounds=bounds, options=options
+        )
+    else:
+        result = minimize(objective, start, method=method, bounds=bounds, options=options)
     return _checked(model, names, result, total)
 
 

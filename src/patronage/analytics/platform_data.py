@@ -13,6 +13,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 from ibis.backends import BaseBackend
 from sqlalchemy import select
 
@@ -122,5 +123,10 @@ def _column(frame: pd.DataFrame, name: str, kind: Any) -> Any:
 
 
 def _register(con: BaseBackend, name: str, frame: pd.DataFrame, date_col: str) -> ir.Table:
-    table = con.create_table(f"patronage_{name}_{ibis.util.guid()[:8]}", frame, overwrite=True)
+    table_name = f"patronage_{name}_{ibis.util.guid()[:8]}"
+    if con.name == "duckdb":  # ibis 12's create_table from memory fails on duckdb 2
+        con.con.register(table_name, pa.Table.from_pandas(frame, preserve_index=False))
+        table = con.table(table_name)
+    else:
+        table = con.create_table(table_name, frame, overwrite=True)
     return table.mutate(**{date_col: table[date_col].cast("date")})

@@ -132,3 +132,27 @@ def _refuse_first(
 def _keeps_order(table: ir.Table) -> bool:
     """DuckDB numbers rows in file order; Spark needs an ORDER BY for row numbers."""
     return bool(table._find_backend().name == "duckdb")  # noqa: SLF001
+
+
+def read_dated_file(
+    con: BaseBackend,
+    path: Path,
+    id_col: str,
+    numbers: tuple[str, ...] = (),
+    texts: tuple[str, ...] = (),
+) -> ir.Table:
+    """A side file (interactions, referrals, NPS answers, line items) with customer and date.
+
+    Columns: ``id_col`` (the customer), ``date`` and the given numeric and text columns.
+    """
+    raw = read_table_file(con, path, (id_col, "date", *numbers, *texts))
+    table = raw.select(
+        customer_id=raw[id_col].cast("string"),
+        occurred_on=as_date(raw["date"]),
+        **{n: as_number(raw[n]) for n in numbers},
+        **{t: raw[t].cast("string") for t in texts},
+    )
+    bad = table.filter(table.occurred_on.isnull()).count().to_pyarrow().as_py()
+    if bad:
+        raise InvalidInput(f"{path.name}: column 'date' has {bad} unparsable dates", field="date")
+    return table

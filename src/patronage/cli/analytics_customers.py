@@ -14,6 +14,7 @@ from patronage.analytics import pareto as pareto_rule
 from patronage.analytics import retention as retention_stats
 from patronage.analytics import rfm as rfm_scores
 from patronage.analytics.summary import customer_summary, day_from_number
+from patronage.cli import analytics_customers_loyalty  # noqa: F401 - ladder, loyalty-index
 from patronage.cli.analytics import app
 from patronage.cli.analytics_customers_inputs import (
     AmountColOption,

@@ -19,11 +19,18 @@ OK = "customer_id,date,amount\na,2024-01-01,10\n"
         ("", "tx.csv is empty"),
         ("customer_id,date,amount\n", "tx.csv has no transactions"),
         ("customer_id,day,amount\na,2024-01-01,1\n", "column 'date' not found in tx.csv"),
-        ("customer_id,date,amount\na,2024-01-01,1\nb,2024-02-30,4\n",
-         "column 'date', row 2: cannot parse date: '2024-02-30'"),
-        ("customer_id,date,amount\na,2024-01-01,ten\n", "column 'amount', row 1: cannot parse amount"),
-        ("customer_id,date,amount\na,2024-01-01,1\nb,2024-01-02,-4\nc,2024-01-02,-1\n",
-         "column 'amount', row 2: negative amount (not allowed here): '-4' (1 more such rows)"),
+        (
+            "customer_id,date,amount\na,2024-01-01,1\nb,2024-02-30,4\n",
+            "column 'date', row 2: cannot parse date: '2024-02-30'",
+        ),
+        (
+            "customer_id,date,amount\na,2024-01-01,ten\n",
+            "column 'amount', row 1: cannot parse amount",
+        ),
+        (
+            "customer_id,date,amount\na,2024-01-01,1\nb,2024-01-02,-4\nc,2024-01-02,-1\n",
+            "column 'amount', row 2: negative amount (not allowed here): '-4' (1 more such rows)",
+        ),
         ("customer_id,date,amount\n,2024-01-01,1\n", "column 'customer_id', row 1: no customer"),
     ],
 )
@@ -48,7 +55,9 @@ def test_bad_files_are_refused(
 def test_bad_options_are_refused(
     runner: CliRunner, write_csv: Callable[[str], Path], args: list[str], message: str
 ) -> None:
-    result = runner.invoke(app, ["analytics", "pareto", "--transactions", str(write_csv(OK)), *args])
+    result = runner.invoke(
+        app, ["analytics", "pareto", "--transactions", str(write_csv(OK)), *args]
+    )
     assert result.exit_code == 2
     assert message in " ".join(result.stderr.split())
 
@@ -59,7 +68,9 @@ def test_missing_file(runner: CliRunner, tmp_path: Path) -> None:
     assert "no such file" in result.stderr
 
 
-def test_clv_without_repeat_buyers_says_so(runner: CliRunner, write_csv: Callable[[str], Path]) -> None:
+def test_clv_without_repeat_buyers_says_so(
+    runner: CliRunner, write_csv: Callable[[str], Path]
+) -> None:
     text = "customer_id,date,amount\na,2024-01-01,1\nb,2024-01-02,2\n"
     result = runner.invoke(app, ["analytics", "clv", "--transactions", str(write_csv(text))])
     assert result.exit_code == 2

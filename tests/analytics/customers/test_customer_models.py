@@ -71,3 +71,22 @@ def test_no_repeat_buyers_cannot_be_fitted() -> None:
         bgnbd.fit(zeros, zeros, np.linspace(1, 30, 50))
     with pytest.raises(ModelNotFitted, match="no customer has a repeat purchase"):
         gamma_gamma.fit(zeros, zeros)
+
+
+def test_gradients_match_finite_differences() -> None:
+    from scipy.optimize import approx_fprime
+
+    x, t_x, T = arr(0, 1, 4, 7), arr(0, 2.5, 10, 30), arr(5, 12, 20, 31)  # noqa: N806
+    params = arr(0.7, 4.0, 0.8, 2.5)
+    for i in range(4):
+        numeric = approx_fprime(params, lambda p, i=i: bgnbd.log_likelihood(p, x, t_x, T)[i], 1e-7)
+        assert bgnbd.gradient(params, x, t_x, T)[:, i] == pytest.approx(numeric, rel=1e-4, abs=1e-6)
+    spend = arr(6.0, 3.7, 15.0)
+    xs, ms = arr(1, 3), arr(20.0, 35.5)
+    for i in range(2):
+        numeric = approx_fprime(
+            spend, lambda p, i=i: gamma_gamma.log_likelihood(p, xs, ms)[i], 1e-7
+        )
+        assert gamma_gamma.gradient(spend, xs, ms)[:, i] == pytest.approx(
+            numeric, rel=1e-4, abs=1e-6
+        )

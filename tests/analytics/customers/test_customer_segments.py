@@ -45,7 +45,13 @@ def test_segment_grid() -> None:
     r = np.array([5, 3, 5, 5, 1, 1, 2, 3])
     fm = np.array([5, 4, 2, 1, 5, 3, 1, 1])
     assert segment_names(r, fm).tolist() == [
-        "Champions", "Loyal", "Potential loyalists", "New", "Can't lose them", "At risk", "Lost",
+        "Champions",
+        "Loyal",
+        "Potential loyalists",
+        "New",
+        "Can't lose them",
+        "At risk",
+        "Lost",
         "About to sleep",
     ]
 
@@ -54,15 +60,27 @@ def test_rfm_per_customer(
     runner: CliRunner, write_csv: Callable[[str], Path], tmp_path: Path
 ) -> None:
     out = tmp_path / "rfm.csv"
-    payload = run(runner, "rfm", "--transactions", str(write_csv(TRANSACTIONS)),
-                  "--as-of", "2024-03-31", "--output", str(out))
+    payload = run(
+        runner,
+        "rfm",
+        "--transactions",
+        str(write_csv(TRANSACTIONS)),
+        "--as-of",
+        "2024-03-31",
+        "--output",
+        str(out),
+    )
     scored = pd.read_csv(out, dtype={"rfm": str}).set_index("customer_id")
     assert scored.loc["a"].tolist() == [1, 3, 225.0, 5, 5, 4, "554", "Champions"]
     assert scored["recency_days"].to_dict() == {"a": 1, "b": 2, "c": 45, "d": 121, "e": 29}
     # F ties: b and d (1 day) score 1, c and e (2 days) score 3
     assert scored["rfm"].to_dict() == {"a": "554", "b": "412", "c": "233", "d": "111", "e": "335"}
     assert scored["segment"].to_dict() == {
-        "a": "Champions", "b": "Potential loyalists", "c": "At risk", "d": "Lost", "e": "Loyal",
+        "a": "Champions",
+        "b": "Potential loyalists",
+        "c": "At risk",
+        "d": "Lost",
+        "e": "Loyal",
     }
     assert payload["customers"] == 5
     loyal = next(s for s in payload["segments"] if s["segment"] == "Loyal")
@@ -92,8 +110,9 @@ def test_pareto_cli(runner: CliRunner, write_csv: Callable[[str], Path]) -> None
 
 
 def test_retention_cli(runner: CliRunner, write_csv: Callable[[str], Path]) -> None:
-    payload = run(runner, "retention", "--transactions", str(write_csv(TRANSACTIONS)),
-                  "--as-of", "2024-03-31")
+    payload = run(
+        runner, "retention", "--transactions", str(write_csv(TRANSACTIONS)), "--as-of", "2024-03-31"
+    )
     assert payload["repurchase_rate"] == pytest.approx(3 / 5)
     # gaps: a 58 days over 2 repeats, c 31 over 1, e 1 over 1 -> 90 / 4
     assert payload["days_between_purchases"]["mean"] == pytest.approx(22.5)

@@ -34,7 +34,10 @@ def test_duckdb_and_spark_agree_on_cdnow(spark_backend: BaseBackend, cdnow_csv: 
     pd.testing.assert_frame_equal(duck_cohorts, spark_cohorts)
     duck_fit = clv.fit_models(clv.repeat_history(duck_summary, AS_OF), "bgnbd")
     spark_fit = clv.fit_models(clv.repeat_history(spark_summary, AS_OF), "bgnbd")
-    for duck, spark in ((duck_fit.purchases, spark_fit.purchases), (duck_fit.spend, spark_fit.spend)):
+    for duck, spark in (
+        (duck_fit.purchases, spark_fit.purchases),
+        (duck_fit.spend, spark_fit.spend),
+    ):
         assert duck.params == pytest.approx(spark.params, rel=1e-5)
         assert duck.customers == spark.customers
 
