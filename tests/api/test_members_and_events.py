@@ -215,3 +215,14 @@ def test_auth_and_roles(api: Api) -> None:
     assert api.request("GET", f"/members/{alice['id']}/balance", key=own).status_code == 200
     assert api.request("GET", f"/members/{bob['id']}/balance", key=own).status_code == 403
     assert api.request("GET", "/members", key=own, params={"external_id": "b"}).status_code == 403
+
+
+def test_revoked_key_is_refused(api: Api) -> None:
+    from patronage.services.access import revoke_api_key
+    from patronage.storage.uow import UnitOfWork
+
+    key = api.keys["staff"]
+    assert api.request("GET", "/members", key=key, params={"phone": "1"}).status_code == 200
+    revoke_api_key(UnitOfWork(api.engine, api.clock), key.split("_")[1])
+    response = api.request("GET", "/members", key=key, params={"phone": "1"})
+    assert response.status_code == 401 and "revoked" in response.json()["error"]["message"]

@@ -17,9 +17,14 @@ def main() -> None:  # pragma: no cover - console entry
 
 
 def _register() -> None:
-    from patronage.cli import analytics, demo, imports, operations
-    from patronage.cli import analytics_customers  # noqa: F401
-    from patronage.cli import analytics_voice  # noqa: F401
+    from patronage.cli import (
+        analytics,
+        analytics_customers,  # noqa: F401
+        analytics_voice,  # noqa: F401
+        demo,
+        imports,
+        operations,
+    )
 
     app.command()(operations.init)
     app.add_typer(operations.db_app, name="db")
@@ -28,6 +33,8 @@ def _register() -> None:
     app.add_typer(operations.apikey_app, name="apikey")
     app.add_typer(imports.app, name="import")
     app.command()(operations.check)
+    app.command("backup")(operations.backup_command)
+    app.command("restore")(operations.restore_command)
     app.add_typer(operations.jobs_app, name="jobs")
     app.add_typer(analytics.app, name="analytics")
     from patronage.cli import training

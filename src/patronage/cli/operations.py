@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -169,3 +170,42 @@ def print_report(report: ImportReport, title: str) -> None:
     console.print(table)
     for line, reason in report.rejected[:200]:
         err_console.print(escape(f"line {line}: {reason}"))
+
+
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="The backup file to write (must not exist).")],
+    db: DbOption = None,
+) -> None:
+    """Back up the database while it runs (SQLite online backup, or pg_dump)."""
+    from patronage.storage.backup import backup
+
+    with cli_errors(), database(db) as engine:
+        backup(engine, file)
+    console.print(f"backup written to {file}")
+
+
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="A file written by `patronage backup`.")],
+    db: DbOption = None,
+) -> None:
+    """Replace the database with a backup, then run `patronage check`."""
+    from patronage.storage.backup import restore
+
+    with cli_errors():
+        restore(database_url(db), file)
+    console.print(f"restored from {file}")
+    check(db)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix (the part after pat_).")],
+    db: DbOption = None,
+) -> None:
+    """Revoke an API key at once."""
+    from patronage.services.access import revoke_api_key
+    from patronage.storage.uow import UnitOfWork
+
+    with cli_errors(), database(db) as engine:
+        revoke_api_key(UnitOfWork(engine), prefix)
+    console.print(f"revoked key pat_{prefix}_…")

@@ -7,7 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from patronage.errors import Forbidden, InvalidInput, Unauthorized
+from patronage.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from patronage.storage.uow import UnitOfWork
 
 ROLES = ("admin", "staff", "analyst", "member")
@@ -77,3 +77,23 @@ def authenticate(uow: UnitOfWork, key: str | None) -> Principal:
         if row.revoked_at is not None:
             raise Unauthorized("the API key was revoked")
         return Principal(key_id=row.id, role=row.role, member_id=row.member_id, name=row.name)
+
+
+def revoke_api_key(uow: UnitOfWork, prefix: str) -> None:
+    """Revoke a key; requests with it are refused (401) from the next request on."""
+    with uow:
+        if uow.keys.by_prefix(prefix) is None:
+            raise NotFound(f"no API key with prefix {prefix!r}", prefix=prefix)
+        now = uow.clock()
+        if uow.keys.revoke(prefix, now):
+            uow.audit.add(
+                at=now,
+                actor="cli",
+                action="apikey_revoked",
+                target_type="api_key",
+                target_id=prefix,
+                before=None,
+                after=None,
+                reason=None,
+            )
+        uow.commit()

@@ -559,6 +559,15 @@ class KeyRepository:
     def by_prefix(self, prefix: str) -> ApiKeyRow | None:
         return self.session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
 
+    def revoke(self, prefix: str, at: datetime) -> bool:
+        """Mark the key revoked; False if it already was."""
+        result = self.session.execute(
+            update(ApiKeyRow)
+            .where(ApiKeyRow.prefix == prefix, ApiKeyRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
 
 class JobRepository:
     def __init__(self, session: Session) -> None:
