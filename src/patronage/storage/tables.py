@@ -122,6 +122,19 @@ class MemberRow(Base):
     tier_override_until: Mapped[datetime | None]
     debt: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime]
+    erased_at: Mapped[datetime | None]
+
+
+class ConsentRow(Base):
+    """Every consent given or withdrawn, per channel: the history behind members.consents."""
+
+    __tablename__ = "consent_history"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    granted: Mapped[bool]
+    at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(128))
 
 
 class TierHistoryRow(Base):
@@ -274,3 +287,175 @@ class JobRunRow(Base):
     as_of: Mapped[datetime]
     finished_at: Mapped[datetime]
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# --- Voice of the customer: surveys (issue 5) ---------------------------------------
+
+
+class SurveyRow(Base):
+    """A survey definition: bilingual questions (NPS, CSAT, SERVQUAL, open text)."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (UniqueConstraint("program_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    title: Mapped[dict[str, Any]]
+    questions: Mapped[list[Any]] = mapped_column(JSON)
+    trigger: Mapped[str] = mapped_column(String(32), default="manual")
+    recontact_days: Mapped[int] = mapped_column(default=30)
+    link_days: Mapped[int] = mapped_column(default=30)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class SurveyInvitationRow(Base):
+    """One member asked to answer one survey; the signed link points here."""
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (Index("ix_survey_invitations_member_created", "member_id", "created_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    trigger: Mapped[str] = mapped_column(String(32))
+    send_channel: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    store: Mapped[str | None] = mapped_column(String(128))
+    staff_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    shown_at: Mapped[datetime | None]
+    responded_at: Mapped[datetime | None]
+
+
+class SurveyResponseRow(Base):
+    """Answers given; an invitation is answered at most once (unique invitation_id)."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (Index("ix_survey_responses_survey_time", "survey_id", "submitted_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_invitations.id"), unique=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    answers: Mapped[dict[str, Any]]
+    language: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    channel: Mapped[str | None] = mapped_column(String(64))
+    store: Mapped[str | None] = mapped_column(String(128))
+    staff_id: Mapped[str | None] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    submitted_at: Mapped[datetime]
+
+
+# --- Customer care: complaints and SLAs (issue 5) -----------------------------------
+
+
+class BusinessCalendarRow(Base):
+    """Working hours per weekday ({"0": [["09:00", "18:00"]], ...}) and holidays."""
+
+    __tablename__ = "business_calendars"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    weekly_hours: Mapped[dict[str, Any]]
+    holidays: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class SlaPolicyRow(Base):
+    __tablename__ = "sla_policies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("business_calendars.id"))
+    at_risk_share: Mapped[Decimal] = mapped_column(default=Decimal("0.2"))
+
+
+class SlaTargetRow(Base):
+    """Business minutes to first response and to resolution; category "*" = any."""
+
+    __tablename__ = "sla_targets"
+    __table_args__ = (UniqueConstraint("policy_id", "category", "severity"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("sla_policies.id"))
+    category: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    first_response_minutes: Mapped[int]
+    resolution_minutes: Mapped[int]
+
+
+class ComplaintRow(Base):
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_status_filed", "status", "filed_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    order_id: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(32))
+    policy_id: Mapped[int] = mapped_column(ForeignKey("sla_policies.id"))
+    filed_at: Mapped[datetime]
+    filed_by: Mapped[str] = mapped_column(String(128))
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+
+
+class ComplaintStatusRow(Base):
+    """Every status change of a complaint, with who made it and when."""
+
+    __tablename__ = "complaint_status_history"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+
+
+class ComplaintNoteRow(Base):
+    """Internal notes, and responses given to the customer (kind "response")."""
+
+    __tablename__ = "complaint_notes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+
+
+class ComplaintEscalationRow(Base):
+    """A clock found at risk or breached; recorded once per complaint, clock and state."""
+
+    __tablename__ = "complaint_escalations"
+    __table_args__ = (UniqueConstraint("complaint_id", "clock", "state"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    clock: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime | None]
+    at: Mapped[datetime]
+
+
+class RecoveryActionRow(Base):
+    """Service recovery: apology points (through the ledger) or a coupon reference."""
+
+    __tablename__ = "recovery_actions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    coupon_ref: Mapped[str | None] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(128))
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None]
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
