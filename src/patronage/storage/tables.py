@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -459,3 +461,135 @@ class RecoveryActionRow(Base):
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decided_at: Mapped[datetime | None]
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+
+
+# Rewards, coupons and stored value ---------------------------------------------
+
+
+class CouponBatchRow(Base):
+    """Codes that share a discount and rules; ``campaign_id`` is the campaign's id, if any."""
+
+    __tablename__ = "coupon_batches"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16))
+    campaign_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    discount_type: Mapped[str] = mapped_column(String(16))
+    discount_value: Mapped[int | None] = mapped_column(BigInteger)
+    discount_sku: Mapped[str | None] = mapped_column(String(128))
+    max_redemptions: Mapped[int] = mapped_column(default=1)
+    per_member_limit: Mapped[int | None]
+    code_length: Mapped[int] = mapped_column(default=10)
+    valid_from: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class CouponRow(Base):
+    """One code. ``redeemed_count`` only changes by a conditional UPDATE."""
+
+    __tablename__ = "coupons"
+    __table_args__ = (
+        CheckConstraint("redeemed_count >= 0 AND redeemed_count <= max_redemptions", name="uses"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("coupon_batches.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    max_redemptions: Mapped[int] = mapped_column(default=1)
+    redeemed_count: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class CouponRedemptionRow(Base):
+    __tablename__ = "coupon_redemptions"
+    __table_args__ = (Index("ix_coupon_redemptions_batch_member", "batch_id", "member_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    coupon_id: Mapped[int] = mapped_column(ForeignKey("coupons.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("coupon_batches.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    order_id: Mapped[str | None] = mapped_column(String(128))
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    discount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    redeemed_at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(128))
+    reversed_at: Mapped[datetime | None]
+    reversed_by: Mapped[str | None] = mapped_column(String(128))
+    reverse_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class RewardRow(Base):
+    __tablename__ = "rewards"
+    __table_args__ = (
+        UniqueConstraint("program_id", "code"),
+        CheckConstraint("stock IS NULL OR stock >= 0", name="stock"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(64), index=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    tier_prices: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stock: Mapped[int | None]
+    per_member_limit: Mapped[int | None]
+    valid_from: Mapped[datetime | None]
+    valid_to: Mapped[datetime | None]
+    visible_tiers: Mapped[list[Any] | None] = mapped_column(JSON)
+    visible_segment: Mapped[str | None] = mapped_column(String(64))
+    coupon_valid_days: Mapped[int | None]
+    batch_id: Mapped[int] = mapped_column(ForeignKey("coupon_batches.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class RewardRedemptionRow(Base):
+    __tablename__ = "reward_redemptions"
+    __table_args__ = (Index("ix_reward_redemptions_reward_member", "reward_id", "member_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reward_id: Mapped[int] = mapped_column(ForeignKey("rewards.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    coupon_id: Mapped[int] = mapped_column(ForeignKey("coupons.id"))
+    redeemed_at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(128))
+
+
+class ValueAccountRow(Base):
+    """A member's wallet or a gift card. ``balance_minor`` is a cache of the entries'
+    sum, changed only by single conditional UPDATEs."""
+
+    __tablename__ = "value_accounts"
+    __table_args__ = (CheckConstraint("balance_minor >= 0", name="balance"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), unique=True)
+    code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    balance_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class ValueEntryRow(Base):
+    """Append-only: credits (+), spends (-), refunds of spends (+)."""
+
+    __tablename__ = "value_entries"
+    __table_args__ = (Index("ix_value_entries_account_id", "account_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("value_accounts.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[datetime]
+    order_id: Mapped[str | None] = mapped_column(String(128))
+    refund_of: Mapped[int | None] = mapped_column(ForeignKey("value_entries.id"), index=True)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    actor: Mapped[str | None] = mapped_column(String(128))
