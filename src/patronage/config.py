@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         default=300, description="How often the in-server scheduler looks for due jobs."
     )
 
+    retention_days: int = Field(
+        default=0,
+        description="Erase members' personal data after this many days without activity (0: keep).",
+    )
+
     def check_production(self) -> None:
         if self.environment == "production" and self.secret_key == "change-me":
             raise RuntimeError("PATRONAGE_SECRET_KEY must be set to a random value in production")

@@ -24,7 +24,7 @@ jobs_app = typer.Typer(
 )
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
-JOBS = ("expire", "tiers")
+JOBS = ("expire", "tiers", "retention")
 
 
 @contextmanager
@@ -122,7 +122,8 @@ def jobs_run(
     ] = None,
     program: Annotated[str, typer.Option(help="Program code.")] = "default",
 ) -> None:
-    """Run a job now: `expire` lapses due lots, `tiers` applies tier reviews."""
+    """Run a job now: `expire` lapses due lots, `tiers` applies tier reviews,
+    `retention` erases members inactive longer than PATRONAGE_RETENTION_DAYS."""
     from patronage.services.expiry import expire_due_lots
     from patronage.services.tiers import review_tiers
     from patronage.storage.uow import UnitOfWork
@@ -136,8 +137,14 @@ def jobs_run(
             console.print(
                 f"expired {expire_due_lots(uow, program, when)} lot(s) as of {when.isoformat()}"
             )
-        else:
+        elif name == "tiers":
             console.print(f"{review_tiers(uow, program, when)} member(s) changed tier")
+        else:
+            from patronage.config import get_settings
+            from patronage.services.privacy import apply_retention
+
+            days = get_settings().retention_days
+            console.print(f"erased {apply_retention(uow, program, when, days)} member(s)")
 
 
 @apikey_app.command("create")

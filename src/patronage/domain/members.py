@@ -30,6 +30,7 @@ class Member:
     tier_since: datetime | None = None
     tier_override_until: datetime | None = None
     debt: int = 0
+    erased_at: datetime | None = None
 
 
 def check_contact(phone: str | None, email: str | None) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from patronage import __version__
 from patronage.clock import Clock, system_clock
 from patronage.http import errors
-from patronage.http.routes import events, members, transfers
+from patronage.http.routes import events, members, privacy, transfers
 from patronage.http.schemas import ErrorOut
 
 API_PREFIX = "/api/v1"
@@ -28,7 +28,7 @@ def create_app(engine: Engine, clock: Clock = system_clock) -> FastAPI:
     app.state.engine = engine
     app.state.clock = clock
     errors.install(app)
-    for module in (members, events, transfers):
+    for module in (members, events, transfers, privacy):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
     @app.get("/healthz", tags=["ops"])

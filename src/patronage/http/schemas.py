@@ -49,6 +49,7 @@ class MemberOut(BaseModel):
     tier_since: datetime | None
     tier_override_until: datetime | None
     debt: int
+    erased_at: datetime | None = None
 
 
 class Item(BaseModel):
@@ -181,3 +182,25 @@ class ExplanationOut(BaseModel):
     lots: list[LotView]
     reductions: list[dict[str, Any]]
     debt_from: list[dict[str, Any]]
+
+
+class ConsentsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    consents: dict[str, bool] = Field(min_length=1, max_length=10)
+
+
+class ErasureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str | None

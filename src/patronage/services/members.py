@@ -43,7 +43,10 @@ def add_member(
     member = Member(
         id=0, program_id=program.id or 0, external_id=external_id, joined_at=joined_at, **profile
     )
-    return uow.members.add(member, base.id or 0, uow.clock())
+    added = uow.members.add(member, base.id or 0, uow.clock())
+    for channel, granted in added.consents.items():
+        uow.privacy.record_consent(added.id, channel, granted, joined_at, "enrolment")
+    return added
 
 
 def enroll_member(
@@ -76,7 +79,7 @@ def enroll_member(
 
 
 def _decode_member(data: dict[str, Any]) -> Member:
-    for name in ("joined_at", "tier_since", "tier_override_until"):
+    for name in ("joined_at", "tier_since", "tier_override_until", "erased_at"):
         if data.get(name):
             data[name] = datetime.fromisoformat(data[name])
     if data.get("birthday"):

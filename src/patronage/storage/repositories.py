@@ -158,6 +158,7 @@ class MemberRepository:
             tier_since=row.tier_since,
             tier_override_until=row.tier_override_until,
             debt=row.debt,
+            erased_at=row.erased_at,
         )
 
     def _query(self) -> Any:

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, SessionTransaction
 
 from patronage.clock import Clock, system_clock
+from patronage.storage.privacy_repositories import PrivacyRepository
 from patronage.storage.repositories import (
     AuditRepository,
     EventRepository,
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.keys = KeyRepository(self.session)
         self.jobs = JobRepository(self.session)
+        self.privacy = PrivacyRepository(self.session)
         return self
 
     def __exit__(
