@@ -8,6 +8,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, SessionTransaction
 
 from patronage.clock import Clock, system_clock
+from patronage.storage.complaint_repositories import ComplaintRepository
+from patronage.storage.coupon_repositories import CouponRepository
 from patronage.storage.privacy_repositories import PrivacyRepository
 from patronage.storage.repositories import (
     AuditRepository,
@@ -19,6 +21,9 @@ from patronage.storage.repositories import (
     MemberRepository,
     ProgramRepository,
 )
+from patronage.storage.reward_repositories import RewardRepository
+from patronage.storage.survey_repositories import SurveyRepository
+from patronage.storage.wallet_repositories import StoredValueRepository
 
 
 class UnitOfWork:
@@ -38,6 +43,11 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.keys = KeyRepository(self.session)
         self.jobs = JobRepository(self.session)
+        self.surveys = SurveyRepository(self.session)
+        self.complaints = ComplaintRepository(self.session)
+        self.rewards = RewardRepository(self.session)
+        self.coupons = CouponRepository(self.session)
+        self.stored_value = StoredValueRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
         return self
 
