@@ -36,6 +36,16 @@ class Settings(BaseSettings):
         description="Erase members' personal data after this many days without activity (0: keep).",
     )
 
+    survey_recontact_days: int = Field(
+        default=30,
+        description="Default re-contact limit of a new survey: at most one survey invitation "
+        "per member in this many days.",
+    )
+    recovery_approval_points: int = Field(
+        default=500,
+        description="Apology points above this need an admin's approval before they are posted.",
+    )
+
     def check_production(self) -> None:
         if self.environment == "production" and self.secret_key == "change-me":
             raise RuntimeError("PATRONAGE_SECRET_KEY must be set to a random value in production")
