@@ -226,3 +226,17 @@ def test_revoked_key_is_refused(api: Api) -> None:
     revoke_api_key(UnitOfWork(api.engine, api.clock), key.split("_")[1])
     response = api.request("GET", "/members", key=key, params={"phone": "1"})
     assert response.status_code == 401 and "revoked" in response.json()["error"]["message"]
+
+
+def test_metrics_and_health(api: Api) -> None:
+    import httpx
+
+    alice = api.member()
+    api.buy(alice["id"], "o-1", "10.00")
+    assert httpx.get(api.base + "/healthz").json() == {"status": "ok"}
+    text = httpx.get(api.base + "/metrics").text
+    assert 'patronage_ledger_entries{kind="earn"} 1.0' in text
+    assert (
+        'patronage_http_requests_total{method="POST",route="/api/v1/events",status="201"}' in text
+    )
+    assert "patronage_http_request_seconds_bucket" in text

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from sqlalchemy import Engine
 
 from patronage import __version__
 from patronage.clock import Clock, system_clock
-from patronage.http import errors
+from patronage.http import errors, metrics
 from patronage.http.routes import events, members, privacy, transfers
 from patronage.http.schemas import ErrorOut
 
@@ -28,15 +28,21 @@ def create_app(engine: Engine, clock: Clock = system_clock) -> FastAPI:
     app.state.engine = engine
     app.state.clock = clock
     errors.install(app)
+    metrics.install(app)
     for module in (members, events, transfers, privacy):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
+        """The server answers and its database does too (503 otherwise)."""
         from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
 
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        try:
+            with app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            raise HTTPException(503, "database unavailable") from None
         return {"status": "ok"}
 
     return app

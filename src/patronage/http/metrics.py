@@ -1,0 +1,91 @@
+"""Prometheus metrics: request rates and latencies, ledger activity, job lag.
+
+Request metrics are counted by a middleware; ledger and job figures are read from
+the database when /metrics is scraped, so they are right across several workers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine
+
+from patronage.storage.metrics_queries import job_progress, ledger_counts
+
+
+class LedgerCollector(Collector):
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        engine: Engine = self.app.state.engine
+        entries = GaugeMetricFamily(
+            "patronage_ledger_entries", "Ledger entries recorded, by kind.", labels=["kind"]
+        )
+        for kind, count in ledger_counts(engine).items():
+            entries.add_metric([kind], count)
+        yield entries
+        lag = GaugeMetricFamily(
+            "patronage_job_lag_seconds",
+            "Seconds since a job last ran up to.",
+            labels=["job", "program"],
+        )
+        now = self.app.state.clock()
+        for (job, program), as_of in job_progress(engine).items():
+            lag.add_metric([job, program], max(0.0, (now - as_of).total_seconds()))
+        yield lag
+
+
+def _route_template(request: Request, path: str | None) -> str:
+    """The route's path template (bounded label values), with the router's prefix."""
+    if path is None:
+        return "unmatched"
+    prefix = "/api/v1"
+    if request.url.path.startswith(prefix) and not path.startswith(prefix):
+        return prefix + path
+    return path
+
+
+def install(app: FastAPI) -> None:
+    registry = CollectorRegistry()
+    requests = Counter(
+        "patronage_http_requests",
+        "HTTP requests.",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "patronage_http_request_seconds",
+        "HTTP request latency.",
+        ["method", "route"],
+        registry=registry,
+        buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    )
+    registry.register(LedgerCollector(app))
+
+    @app.middleware("http")
+    async def count(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = _route_template(request, getattr(route, "path", None))
+        latency.labels(request.method, path).observe(time.perf_counter() - started)
+        requests.labels(request.method, path, str(response.status_code)).inc()
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
