@@ -20,6 +20,7 @@ from patronage.storage.tables import (
     ComplaintRow,
     ComplaintStatusRow,
     EventRow,
+    MemberRow,
     OrderRow,
     RecoveryActionRow,
     SlaPolicyRow,
@@ -196,7 +197,11 @@ class ComplaintRepository:
             found.update(self.session.scalars(query))
         return found
 
-    # --- purchases, for the repurchase comparison ---
+    # --- purchases and members, for the repurchase comparison ---
+
+    def member_joins(self, program_id: int) -> dict[int, datetime]:
+        query = select(MemberRow.id, MemberRow.joined_at).where(MemberRow.program_id == program_id)
+        return {member_id: joined for member_id, joined in self.session.execute(query)}
 
     def purchases(
         self, program_id: int, start: datetime, end: datetime
