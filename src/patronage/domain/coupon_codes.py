@@ -13,6 +13,7 @@ and still misses some adjacent swaps.)
 from __future__ import annotations
 
 import secrets
+from operator import mul
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 BASE = len(ALPHABET)  # 31, a prime
@@ -21,6 +22,8 @@ _ACCEPT_BELOW = 256 - 256 % BASE  # unbiased: bytes at or above 248 are drawn ag
 DEFAULT_LENGTH = 10  # random characters; about 49.5 bits, plus the check character
 MIN_LENGTH = 6
 MAX_LENGTH = BASE - 2  # every position's weight must stay distinct and non-zero
+_WEIGHTS = range(1, BASE)
+_INVERSE = {w: pow(w, -1, BASE) for w in _WEIGHTS}
 
 
 def normalize(code: str) -> str:
@@ -28,12 +31,15 @@ def normalize(code: str) -> str:
     return "".join(code.split()).replace("-", "").upper()
 
 
+def _weighted_sum(text: str) -> int:
+    return sum(map(mul, _WEIGHTS, map(_VALUE.__getitem__, text)))
+
+
 def check_character(body: str) -> str:
     """The character that makes ``body + it`` a valid code."""
-    total = sum((position + 1) * _VALUE[ch] for position, ch in enumerate(body))
     weight = len(body) + 1
-    # weight * value + total = 0 (mod 31); weight has an inverse because 31 is prime
-    value = (-total * pow(weight, -1, BASE)) % BASE
+    # weight * value + sum = 0 (mod 31); weight has an inverse because 31 is prime
+    value = (-_weighted_sum(body) * _INVERSE[weight]) % BASE
     return ALPHABET[value]
 
 
@@ -43,7 +49,7 @@ def is_well_formed(code: str) -> bool:
         return False
     if any(ch not in _VALUE for ch in code):
         return False
-    return sum((position + 1) * _VALUE[ch] for position, ch in enumerate(code)) % BASE == 0
+    return _weighted_sum(code) % BASE == 0
 
 
 # Each byte below 248 maps to one alphabet character (248 = 8 * 31, so every

@@ -133,12 +133,11 @@ def refusal(
 
 def check_external_code(code: str, line: int | None = None) -> str:
     """An imported code, normalised: 4-64 letters, digits, '_' or '.'."""
-    where: dict[str, object] = {"line": line} if line is not None else {}
     if not 4 <= len(code) <= 64 or not all(
         ch.isascii() and (ch.isalnum() or ch in "_.") for ch in code
     ):
         raise InvalidInput(
-            "a code must be 4-64 characters: letters, digits, '_' or '.'", field="code", **where
+            "a code must be 4-64 characters: letters, digits, '_' or '.'", field="code", line=line
         )
     return code
 

@@ -63,8 +63,8 @@ def segments_of(member: Member) -> list[str]:
 
 
 def _points(value: int, name: str) -> None:
-    if not 0 <= value <= MAX_POINTS:
-        raise InvalidInput(f"{name} must be between 0 and {MAX_POINTS}", field=name)
+    if isinstance(value, bool) or not 1 <= value <= MAX_POINTS:
+        raise InvalidInput(f"{name} must be between 1 and {MAX_POINTS}", field=name)
 
 
 def check_reward(reward: Reward, tier_codes: tuple[str, ...]) -> Reward:
