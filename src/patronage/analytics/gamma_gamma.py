@@ -9,7 +9,7 @@ least one repeat transaction: x repeat transactions with mean value m.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from patronage.analytics.fitting import (
     FittedModel,
@@ -42,8 +42,21 @@ def fit(x: FloatArray, m: FloatArray) -> FittedModel:
     spenders = (x > 0) & (m > 0)
     if not spenders.any():
         raise ModelNotFitted("gamma-gamma: no customer has a repeat purchase with a positive value")
-    return fit_by_likelihood(
-        "gamma-gamma", NAMES, log_likelihood, Histories.group(x[spenders], m[spenders])
+    histories = Histories.group(x[spenders], m[spenders])
+    return fit_by_likelihood("gamma-gamma", NAMES, log_likelihood, histories, gradient=gradient)
+
+
+def gradient(params: FloatArray, x: FloatArray, m: FloatArray) -> FloatArray:
+    """d log-likelihood / d (p, q, v), one row per parameter."""
+    p, q, v = params
+    px = p * x
+    both = digamma(px + q)
+    return np.vstack(
+        [
+            x * (both - digamma(px) + np.log(m) + np.log(x) - np.log(v + m * x)),
+            both - digamma(q) + np.log(v) - np.log(v + m * x),
+            q / v - (px + q) / (v + m * x),
+        ]
     )
 
 

@@ -69,20 +69,27 @@ def as_date(column: ir.Value) -> ir.DateValue:
     if kind.is_timestamp():
         return column.date()
     if kind.is_string():
-        return column.try_cast("timestamp").date()
+        return column.strip().try_cast("timestamp").date()
     raise InvalidInput(
         f"column {column.get_name()!r} holds {kind}, not dates", field=column.get_name()
     )
 
 
 def as_number(column: ir.Value) -> ir.FloatingValue:
+    """Numbers from text or numbers; bad text -> NULL.
+
+    Text is trimmed first: DuckDB would otherwise push the TRY_CAST into its CSV reader,
+    which then fails on the bad value instead of yielding NULL.
+    """
+    if column.type().is_string():
+        return column.strip().try_cast("float64")
     return column.try_cast("float64")
 
 
 def read_transactions(con: BaseBackend, spec: TransactionFile) -> ir.Table:
     raw = read_table_file(con, spec.path, (spec.customer_col, spec.date_col, spec.amount_col))
     table = raw.select(
-        customer_id=raw[spec.customer_col].cast("string").strip(),
+        customer_id=raw[spec.customer_col].cast("string"),
         occurred_on=as_date(raw[spec.date_col]),
         amount=as_number(raw[spec.amount_col]),
         raw_date=raw[spec.date_col].cast("string"),

@@ -34,27 +34,35 @@ def purchase_days(transactions: ir.Table) -> ir.Table:
 
 
 def customer_summary_expr(transactions: ir.Table, as_of: date) -> ir.Table:
-    """first/last purchase day, purchase days, gross spend, first-day spend, net revenue."""
+    """first/last purchase day, purchase days, gross spend, first-day spend, net revenue.
+
+    Two aggregations and no join: per customer and day, then per customer, with the
+    purchase figures taken over days that had a purchase.
+    """
     window = transactions.filter(transactions.occurred_on <= ibis.literal(as_of))
-    days = purchase_days(window)
-    per = days.group_by("customer_id").agg(
-        first_on=days.occurred_on.min(),
-        last_on=days.occurred_on.max(),
-        purchase_days=days.count(),
-        gross=days.amount.sum(),
+    daily = window.group_by(["customer_id", "occurred_on"]).agg(
+        bought=window.amount.sum(where=window.is_purchase),
+        net=window.amount.sum(),
+        has_purchase=window.is_purchase.any(),
     )
-    first = days.join(per, [days.customer_id == per.customer_id, days.occurred_on == per.first_on])
-    first = first.select(customer_id=days.customer_id, first_day_amount=days.amount)
-    net = window.group_by("customer_id").agg(revenue=window.amount.sum())
-    joined = per.join(first, "customer_id").join(net, "customer_id")
-    return joined.select(
+    day, bought = daily.occurred_on, daily.has_purchase
+    per = daily.group_by("customer_id").agg(
+        first_on=day.min(where=bought),
+        last_on=day.max(where=bought),
+        purchase_days=daily.count(where=bought),
+        gross=daily.bought.sum(where=bought),
+        first_day_amount=daily.bought.argmin(day, where=bought),
+        revenue=daily.net.sum(),
+    )
+    per = per.filter(per.purchase_days > 0)
+    return per.select(
         "customer_id",
-        first_day=joined.first_on.epoch_days(),
-        last_day=joined.last_on.epoch_days(),
-        purchase_days=joined.purchase_days,
-        gross=joined.gross,
-        first_day_amount=joined.first_day_amount,
-        revenue=joined.revenue,
+        first_day=per.first_on.epoch_days(),
+        last_day=per.last_on.epoch_days(),
+        purchase_days=per.purchase_days,
+        gross=per.gross,
+        first_day_amount=per.first_day_amount,
+        revenue=per.revenue,
     )
 
 
