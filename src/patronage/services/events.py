@@ -12,7 +12,7 @@ from patronage.domain.ledger import points_for_amount, reversal_for_refund
 from patronage.domain.members import Member
 from patronage.domain.program import Program
 from patronage.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from patronage.services import tiers
+from patronage.services import rules, tiers
 from patronage.services.idempotency import run_once
 from patronage.services.postings import credit
 from patronage.storage.uow import UnitOfWork
@@ -144,8 +144,13 @@ def _purchase(
     amount = to_minor(request.amount or Decimal(0))
     tier = tiers.current_tier(program, member)
     points = points_for_amount(amount, program.earn_rate, tier.multiplier)
+    awards = rules.awards_for(uow, program, member, request, event_id, points)
+    base_points, points = points, points + awards.points
     lot_id, repaid = None, 0
     if points > 0:
+        details = {"amount_minor": amount, "tier": tier.code, "multiplier": str(tier.multiplier)}
+        if awards.points:
+            details.update(base_points=base_points, **awards.details)
         posting = credit(
             uow,
             program,
@@ -155,7 +160,7 @@ def _purchase(
             request.occurred_at,
             event_id=event_id,
             order_id=order_id,
-            details={"amount_minor": amount, "tier": tier.code, "multiplier": str(tier.multiplier)},
+            details=details,
         )
         lot_id, repaid = posting.lot_id, posting.debt_repaid
     uow.events.add_order(
@@ -219,7 +224,26 @@ def _custom(
     uow: UnitOfWork, program: Program, member: Member, request: EventRequest
 ) -> EventResult:
     event_id = _store_event(uow, program, member, request)
-    return EventResult(event_id, member.id, request.type, request.order_id, tier=member.tier_code)
+    awards = rules.awards_for(uow, program, member, request, event_id, 0)
+    if awards.points:
+        credit(
+            uow,
+            program,
+            member,
+            "earn",
+            awards.points,
+            request.occurred_at,
+            event_id=event_id,
+            details=awards.details,
+        )
+    return EventResult(
+        event_id,
+        member.id,
+        request.type,
+        request.order_id,
+        points_earned=awards.points,
+        tier=member.tier_code,
+    )
 
 
 def apply_event(

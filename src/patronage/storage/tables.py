@@ -593,3 +593,7 @@ class ValueEntryRow(Base):
     refund_of: Mapped[int | None] = mapped_column(ForeignKey("value_entries.id"), index=True)
     reason: Mapped[str | None] = mapped_column(String(500))
     actor: Mapped[str | None] = mapped_column(String(128))
+
+
+# Earning rules and campaigns live in their own module, on the same metadata.
+from patronage.storage import rules_tables as _rules_tables  # noqa: E402, F401

@@ -1,0 +1,196 @@
+"""Reads and writes of rules, campaigns and rule awards. Nothing here commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from patronage.errors import NotFound
+from patronage.storage.rules_tables import CampaignRow, RuleAwardRow, RuleRow
+
+_R = RuleRow.__table__.c
+_C = CampaignRow.__table__.c
+_RULE_COLUMNS = (
+    _R.id, _R.code, _R.version, _R.name, _R.on_event, _R.condition, _R.action, _R.value,
+    _R.item_filter, _R.priority, _R.limit_count, _R.limit_per, _R.status,
+)  # fmt: skip
+_CAMPAIGN_COLUMNS = (
+    _C.id, _C.code, _C.name, _C.starts_at, _C.ends_at, _C.segment, _C.budget, _C.caps,
+    _C.priority, _C.stacking, _C.status, _C.revision,
+)  # fmt: skip
+_INSERT_AWARD = insert(RuleAwardRow.__table__)  # type: ignore[arg-type]
+
+
+class RulesRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- the earn path: one query for what may fire -----------------------------------
+
+    def live(
+        self, program_id: int, event_type: str, statuses: Sequence[str]
+    ) -> list[tuple[Any, ...]]:
+        """Current versions of the rules for this event type, each with its campaign's
+        columns (or None), as plain tuples."""
+        query = (
+            select(*_RULE_COLUMNS, *_CAMPAIGN_COLUMNS)
+            .select_from(RuleRow.__table__)
+            .outerjoin(CampaignRow.__table__, _C.id == _R.campaign_id)
+            .where(
+                _R.program_id == program_id,
+                _R.is_current.is_(True),
+                _R.on_event == event_type,
+                _R.status.in_(statuses),
+            )
+        )
+        return [tuple(row) for row in self.session.execute(query)]
+
+    def cap_usage(
+        self, member_id: int, campaign_id: int, starts: dict[str, datetime]
+    ) -> dict[str, int]:
+        """Points the member got from the campaign since each period's start."""
+        if not starts:
+            return {}
+        earliest = min(starts.values())
+        a = RuleAwardRow.__table__.c
+        sums = [
+            func.coalesce(func.sum(case((a.occurred_at >= start, a.points), else_=0)), 0)
+            for start in starts.values()
+        ]
+        row = self.session.execute(
+            select(*sums).where(
+                a.member_id == member_id, a.campaign_id == campaign_id, a.occurred_at >= earliest
+            )
+        ).one()
+        return {period: int(value) for period, value in zip(starts, row, strict=True)}
+
+    def award_count(self, member_id: int, rule_code: str, since: datetime) -> int:
+        a = RuleAwardRow.__table__.c
+        return int(
+            self.session.scalar(
+                select(func.count()).where(
+                    a.member_id == member_id, a.rule_code == rule_code, a.occurred_at >= since
+                )
+            )
+            or 0
+        )
+
+    def budget(self, campaign_id: int) -> tuple[int | None, int]:
+        row = self.session.execute(select(_C.budget, _C.spent).where(_C.id == campaign_id)).one()
+        return row[0], int(row[1] or 0)
+
+    def spend_budget(self, campaign_id: int, points: int) -> int:
+        """Take up to ``points`` from the campaign's budget; return what was granted.
+
+        One conditional UPDATE (``spent + n <= budget``): on PostgreSQL a concurrent
+        spender's update is waited for and the condition re-checked on the new row, so
+        the budget can never be passed."""
+        want = points
+        for _ in range(50):
+            if want <= 0:
+                return 0
+            done = self.session.execute(
+                update(CampaignRow.__table__)  # type: ignore[arg-type]
+                .where(_C.id == campaign_id, _C.spent + want <= _C.budget)
+                .values(spent=_C.spent + want)
+            )
+            if done.rowcount == 1:  # type: ignore[attr-defined]
+                return want
+            budget, spent = self.budget(campaign_id)
+            want = min(want, (budget or 0) - spent)
+        return 0
+
+    def add_awards(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(_INSERT_AWARD, rows)
+
+    def purchase_count(self, member_id: int, before: datetime | None = None) -> int:
+        from patronage.storage.tables import OrderRow
+
+        orders = OrderRow.__table__.c
+        query = select(func.count()).where(orders.member_id == member_id)
+        if before is not None:
+            query = query.where(orders.occurred_at < before)
+        return int(self.session.scalar(query) or 0)
+
+    # --- administration ------------------------------------------------------------
+
+    def rule_rows(
+        self, program_id: int, code: str | None = None, current_only: bool = True
+    ) -> list[RuleRow]:
+        query = select(RuleRow).where(RuleRow.program_id == program_id)
+        if code is not None:
+            query = query.where(RuleRow.code == code)
+        if current_only:
+            query = query.where(RuleRow.is_current.is_(True))
+        return list(self.session.scalars(query.order_by(RuleRow.code, RuleRow.version)))
+
+    def current_rule(self, program_id: int, code: str) -> RuleRow:
+        rows = self.rule_rows(program_id, code)
+        if not rows:
+            raise NotFound(f"no rule {code!r}", rule=code)
+        return rows[-1]
+
+    def add_rule_version(self, row: RuleRow) -> RuleRow:
+        self.session.execute(
+            update(RuleRow.__table__)  # type: ignore[arg-type]
+            .where(
+                and_(
+                    _R.program_id == row.program_id,
+                    _R.code == row.code,
+                    _R.is_current.is_(True),
+                )
+            )
+            .values(is_current=False)
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def rules_by_id(self, ids: Sequence[int]) -> dict[int, RuleRow]:
+        rows = self.session.scalars(select(RuleRow).where(RuleRow.id.in_(list(ids))))
+        return {row.id: row for row in rows}
+
+    def campaign_rows(self, program_id: int) -> list[CampaignRow]:
+        return list(
+            self.session.scalars(
+                select(CampaignRow)
+                .where(CampaignRow.program_id == program_id)
+                .order_by(CampaignRow.code)
+                .execution_options(populate_existing=True)
+            )
+        )
+
+    def campaign(self, program_id: int, code: str) -> CampaignRow:
+        row = self.session.scalars(
+            select(CampaignRow)
+            .where(CampaignRow.program_id == program_id, CampaignRow.code == code)
+            .execution_options(populate_existing=True)
+        ).first()
+        if row is None:
+            raise NotFound(f"no campaign {code!r}", campaign=code)
+        return row
+
+    def campaign_by_id(self, campaign_id: int) -> CampaignRow:
+        row = self.session.get(CampaignRow, campaign_id, populate_existing=True)
+        if row is None:
+            raise NotFound(f"no campaign {campaign_id}", campaign=campaign_id)
+        return row
+
+    def add_campaign(self, row: CampaignRow) -> CampaignRow:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def awards_total(self, campaign_id: int) -> tuple[int, int]:
+        a = RuleAwardRow.__table__.c
+        row = self.session.execute(
+            select(
+                func.coalesce(func.sum(a.points), 0), func.count(func.distinct(a.member_id))
+            ).where(a.campaign_id == campaign_id)
+        ).one()
+        return int(row[0]), int(row[1])
