@@ -31,6 +31,14 @@ def create_app(engine: Engine, clock: Clock = system_clock) -> FastAPI:
     metrics.install(app)
     for module in (members, events, transfers, privacy):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    from patronage.http.routes import complaints, surveys
+
+    for router in (surveys.router, surveys.public, complaints.router):
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+
+    from patronage.http.routes import rules
+
+    app.include_router(rules.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
