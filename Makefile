@@ -28,5 +28,20 @@ lint: install
 bench: install
 	$(BIN)/python bench/ledger_bench.py $(BENCH_ARGS)
 
+# bench-analytics: Patronage vs lifetimes on 1,000,000 customers (~10M transactions).
+# lifetimes 0.11.3 needs old numpy/pandas, so it gets its own venv. Quick run:
+#   make bench-analytics BENCH_ARGS='--customers 50000'
+LIFETIMES_VENV := bench/.venv-lifetimes
+BENCH_ARGS ?=
+
+bench-analytics: install $(LIFETIMES_VENV)/.installed
+	$(BIN)/python bench/analytics_bench.py --lifetimes-python $(LIFETIMES_VENV)/bin/python $(BENCH_ARGS)
+
+$(LIFETIMES_VENV)/.installed:
+	$(PYTHON) -m venv $(LIFETIMES_VENV)
+	$(LIFETIMES_VENV)/bin/python -m pip install --quiet 'lifetimes==0.11.3' 'numpy==1.26.4' \
+		'pandas==1.5.3' 'scipy==1.10.1' 'pyarrow==14.0.2' 'autograd==1.6.2'
+	touch $@
+
 clean:
 	rm -rf $(VENV) patronage.db patronage.db-wal patronage.db-shm

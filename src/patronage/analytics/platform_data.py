@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 from ibis.backends import BaseBackend
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from patronage.errors import InvalidInput
 from patronage.storage.db import make_engine
@@ -35,7 +35,15 @@ class PlatformData:
 
 
 def read_platform(con: BaseBackend, url: str) -> PlatformData:
-    events, members = _fetch(url)
+    engine = make_engine(url)
+    try:
+        return read_platform_engine(con, engine)
+    finally:
+        engine.dispose()
+
+
+def read_platform_engine(con: BaseBackend, engine: Engine) -> PlatformData:
+    events, members = _fetch(engine)
     if not (events["type"].isin(TRANSACTION_TYPES)).any():
         raise InvalidInput("the database has no purchase or refund events", field="events")
     events["occurred_on"] = (
@@ -69,30 +77,23 @@ def read_platform(con: BaseBackend, url: str) -> PlatformData:
     )
 
 
-def _fetch(url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            events = pd.DataFrame(
-                conn.execute(
-                    select(
-                        MemberRow.external_id.label("customer_id"),
-                        EventRow.type,
-                        EventRow.occurred_at,
-                        EventRow.amount_minor,
-                        EventRow.items,
-                    ).join(MemberRow, MemberRow.id == EventRow.member_id)
-                ).all(),
-                columns=["customer_id", "type", "occurred_at", "amount_minor", "items"],
-            )
-            members = pd.DataFrame(
-                conn.execute(
-                    select(MemberRow.external_id.label("customer_id"), MemberRow.joined_at)
-                ).all(),
-                columns=["customer_id", "joined_at"],
-            )
-    finally:
-        engine.dispose()
+def _fetch(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+    events_query = select(
+        MemberRow.external_id.label("customer_id"),
+        EventRow.type,
+        EventRow.occurred_at,
+        EventRow.amount_minor,
+        EventRow.items,
+    ).join(MemberRow, MemberRow.id == EventRow.member_id)
+    members_query = select(MemberRow.external_id.label("customer_id"), MemberRow.joined_at)
+    with engine.connect() as conn:
+        events = pd.DataFrame(
+            conn.execute(events_query).all(),
+            columns=["customer_id", "type", "occurred_at", "amount_minor", "items"],
+        )
+        members = pd.DataFrame(
+            conn.execute(members_query).all(), columns=["customer_id", "joined_at"]
+        )
     return events, members
 
 
