@@ -40,6 +40,11 @@ def create_app(engine: Engine, clock: Clock = system_clock) -> FastAPI:
 
     app.include_router(rules.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
+    from patronage.http.routes import coupons, rewards, wallet
+
+    for module in (rewards, coupons, wallet):
+        app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         """The server answers and its database does too (503 otherwise)."""
