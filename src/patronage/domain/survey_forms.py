@@ -117,7 +117,7 @@ def _checked_answer(question: Question, value: Any) -> Any:
         low, high = SCALES[question.type]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInput(f"{question.id}: a score must be a number", field=field)
-        if not float(value).is_integer() or not low <= value <= high:
+        if not low <= value <= high or not float(value).is_integer():
             raise InvalidInput(
                 f"{question.id}: score {value} is out of range {low}-{high}",
                 field=field,
@@ -142,10 +142,15 @@ def _checked_servqual(qid: str, value: Any) -> dict[str, Any]:
     for name, scores in (("E", expectations), ("P", perceptions)):
         if not isinstance(scores, list) or len(scores) != ITEM_COUNT:
             raise InvalidInput(f"{qid}: {name} needs {ITEM_COUNT} scores", field=f"{field}.{name}")
-        if any(s is not None and (isinstance(s, bool) or not isinstance(s, int | float))
-               for s in scores):  # fmt: skip
-            raise InvalidInput(f"{qid}: {name} scores must be numbers", field=f"{field}.{name}")
-    if weights is not None and (not isinstance(weights, Mapping) or set(weights) - set(DIMENSIONS)):
+        if not all(_small_number(s) for s in scores if s is not None):
+            raise InvalidInput(
+                f"{qid}: {name} scores must be whole numbers 1-7", field=f"{field}.{name}"
+            )
+    if weights is not None and (
+        not isinstance(weights, Mapping)
+        or set(weights) - set(DIMENSIONS)
+        or not all(_small_number(w) for w in weights.values() if w is not None)
+    ):
         raise InvalidInput(
             f"{qid}: weights are per dimension: {', '.join(DIMENSIONS)}", field=f"{field}.weights"
         )
@@ -160,6 +165,11 @@ def _checked_servqual(qid: str, value: Any) -> dict[str, Any]:
     if not gaps:
         raise InvalidInput(f"{qid}: no item has both E and P answered", field=field)
     return {"E": list(expectations), "P": list(perceptions), "weights": weights}  # type: ignore[arg-type]
+
+
+def _small_number(value: Any) -> bool:
+    """A number that is safe to check further (no bool, no overflow)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and abs(value) < 10**6
 
 
 # --- signed links ------------------------------------------------------------------

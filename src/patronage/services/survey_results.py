@@ -49,19 +49,21 @@ def survey_results(
         zone = ZoneInfo(uow.programs.get_by_id(survey.program_id).timezone)
         rows = uow.surveys.responses(survey_id, start, end)
         questions = parse_questions(survey.questions)
-    label = _labeller(group_by, zone)
-    groups: dict[str, list[SurveyResponseRow]] = {}
-    for row in rows:
-        groups.setdefault(label(row), []).append(row)
-    payload: Payload = {
-        "survey_id": survey_id,
-        "responses": len(rows),
-        "from": start.isoformat() if start else None,
-        "to": end.isoformat() if end else None,
-        "group_by": group_by,
-        "questions": {q.id: _question(q, rows, groups if group_by else None) for q in questions},
-    }
-    return payload
+        label = _labeller(group_by, zone)
+        groups: dict[str, list[SurveyResponseRow]] = {}
+        for row in rows:
+            groups.setdefault(label(row), []).append(row)
+        payload: Payload = {
+            "survey_id": survey_id,
+            "responses": len(rows),
+            "from": start.isoformat() if start else None,
+            "to": end.isoformat() if end else None,
+            "group_by": group_by,
+            "questions": {
+                q.id: _question(q, rows, groups if group_by else None) for q in questions
+            },
+        }
+        return payload
 
 
 def _labeller(group_by: str | None, zone: ZoneInfo) -> Callable[[SurveyResponseRow], str]:
