@@ -37,6 +37,9 @@ def _register() -> None:
     app.command("restore")(operations.restore_command)
     app.add_typer(operations.jobs_app, name="jobs")
     app.add_typer(analytics.app, name="analytics")
+    from patronage.cli import rules
+
+    app.add_typer(rules.app, name="rules")
     from patronage.cli import training
 
     app.add_typer(training.app, name="training")
