@@ -194,7 +194,9 @@ def test_caps_per_day_week_and_campaign(shop: Shop) -> None:
     day = SATURDAY - timedelta(days=5)  # Monday
     got = [shop.buy(member, "1.00", at=day + timedelta(hours=h)).points_earned for h in (0, 1)]
     assert got == [11, 6]  # 15 a day
-    assert shop.buy(member, "1.00", at=day + timedelta(days=1)).points_earned == 11  # week 25 left 10
+    assert (
+        shop.buy(member, "1.00", at=day + timedelta(days=1)).points_earned == 11
+    )  # week 25 left 10
     assert shop.buy(member, "1.00", at=day + timedelta(days=2)).points_earned == 1  # week full
     assert shop.buy(member, "1.00", at=day + timedelta(days=7)).points_earned == 6  # campaign 30
 
