@@ -40,13 +40,12 @@ def _register() -> None:
     from patronage.cli import rules
 
     app.add_typer(rules.app, name="rules")
+    from patronage.cli import coupons
+
+    app.add_typer(coupons.app, name="coupons")
     from patronage.cli import training
 
     app.add_typer(training.app, name="training")
-    from patronage.cli import complaints, surveys
-
-    app.add_typer(surveys.app, name="surveys")
-    app.add_typer(complaints.app, name="complaints")
 
 
 _register()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from patronage.domain import coupon_codes
@@ -229,13 +231,33 @@ def clean_pool(raw_codes: Sequence[str], first_line: int = 1) -> list[str]:
     return list(seen)
 
 
+def read_pool(path: Path) -> tuple[list[str], int]:
+    """Codes from a CSV file: the ``code`` column when the first row names one, else
+    the first column. Returns the codes and the file line of the first."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidInput(f"cannot read {path.name}: {exc}", field="file") from None
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
+    header = [cell.strip().lower() for cell in rows[0]] if rows else []
+    column, first_line = (header.index("code"), 2) if "code" in header else (0, 1)
+    body = rows[first_line - 1 :]
+    return [row[column] if len(row) > column else "" for row in body], first_line
+
+
 def import_codes(
-    uow: UnitOfWork, batch_id: int, raw_codes: Sequence[str], idempotency_key: str | None = None
+    uow: UnitOfWork,
+    batch_id: int,
+    raw_codes: Sequence[str],
+    idempotency_key: str | None = None,
+    first_line: int = 1,
 ) -> CodesAdded:
     """Import an external code pool, all or nothing. Codes already in this batch are
     skipped (so a re-run after a crash adds only the rest); a code that belongs to
     another batch refuses the whole pool."""
-    codes = clean_pool(raw_codes)
+    codes = clean_pool(raw_codes, first_line)
     if len(codes) > MAX_CODES_PER_CALL:
         raise InvalidInput(f"at most {MAX_CODES_PER_CALL:,} codes per import", field="codes")
 
