@@ -46,6 +46,10 @@ def _register() -> None:
     from patronage.cli import training
 
     app.add_typer(training.app, name="training")
+    from patronage.cli import complaints, surveys
+
+    app.add_typer(surveys.app, name="surveys")
+    app.add_typer(complaints.app, name="complaints")
 
 
 _register()
