@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from sqlalchemy import Engine
 
 from patronage.services.access import Principal, authenticate
@@ -48,3 +48,6 @@ IdempotencyKey = Annotated[
 AnyRole = Annotated[Principal, Depends(require_role("admin", "staff", "analyst", "member"))]
 StaffOrAdmin = Annotated[Principal, Depends(require_role("admin", "staff"))]
 AdminOnly = Annotated[Principal, Depends(require_role("admin"))]
+
+# Ids in paths: bounded so no number can overflow a database integer.
+MemberPath = Annotated[int, Path(ge=1, le=2**62, description="Member id.")]

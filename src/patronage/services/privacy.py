@@ -58,8 +58,9 @@ def export_member(uow: UnitOfWork, member_id: int) -> dict[str, Any]:
     return json.loads(json.dumps(data, default=str))  # type: ignore[no-any-return]
 
 
-def pseudonym(program_id: int, external_id: str) -> str:
-    digest = hashlib.sha256(f"{get_settings().secret_key}:{program_id}:{external_id}".encode())
+def pseudonym(member_id: int, external_id: str) -> str:
+    """A keyed hash: irreversible without the secret, unique per member row."""
+    digest = hashlib.sha256(f"{get_settings().secret_key}:{member_id}:{external_id}".encode())
     return f"erased-{digest.hexdigest()[:20]}"
 
 
@@ -78,7 +79,7 @@ def _erase(uow: UnitOfWork, member_id: int, actor: str, reason: str) -> None:
     if member.erased_at is not None:
         return
     now = uow.clock()
-    uow.privacy.erase(member_id, pseudonym(member.program_id, member.external_id), now)
+    uow.privacy.erase(member_id, pseudonym(member.id, member.external_id), now)
     uow.audit.add(
         at=now,
         actor=actor,

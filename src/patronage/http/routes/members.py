@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from patronage.domain.members import Member
 from patronage.errors import InvalidInput
-from patronage.http.deps import AdminOnly, AnyRole, IdempotencyKey, StaffOrAdmin, Uow
+from patronage.http.deps import AdminOnly, AnyRole, IdempotencyKey, MemberPath, StaffOrAdmin, Uow
 from patronage.http.schemas import (
     AdjustmentIn,
     BalanceOut,
@@ -24,7 +24,6 @@ from patronage.http.schemas import (
 from patronage.services import balances, members, points
 
 router = APIRouter(prefix="/members", tags=["members"])
-MemberId = Annotated[int, Query(ge=1, le=2**62)]
 
 
 def member_out(member: Member) -> MemberOut:
@@ -57,20 +56,20 @@ def search(
 
 
 @router.get("/{member_id}", response_model=MemberOut)
-def get_member(member_id: int, uow: Uow, principal: AnyRole) -> MemberOut:
+def get_member(member_id: MemberPath, uow: Uow, principal: AnyRole) -> MemberOut:
     principal.may_see_member(member_id)
     return member_out(members.get_member(uow, member_id))
 
 
 @router.get("/{member_id}/balance", response_model=BalanceOut)
-def balance(member_id: int, uow: Uow, principal: AnyRole) -> BalanceOut:
+def balance(member_id: MemberPath, uow: Uow, principal: AnyRole) -> BalanceOut:
     principal.may_see_member(member_id)
     return BalanceOut(**asdict(balances.get_balance(uow, member_id)))
 
 
 @router.get("/{member_id}/ledger", response_model=LedgerPage)
 def ledger(
-    member_id: int,
+    member_id: MemberPath,
     uow: Uow,
     principal: AnyRole,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -82,14 +81,18 @@ def ledger(
 
 
 @router.get("/{member_id}/balance/explanation", response_model=ExplanationOut)
-def explanation(member_id: int, uow: Uow, principal: AnyRole) -> ExplanationOut:
+def explanation(member_id: MemberPath, uow: Uow, principal: AnyRole) -> ExplanationOut:
     principal.may_see_member(member_id)
     return ExplanationOut(**balances.explain_balance(uow, member_id))
 
 
 @router.post("/{member_id}/redemptions", status_code=201, response_model=PointsOut)
 def redeem(
-    member_id: int, body: RedemptionIn, uow: Uow, principal: AnyRole, key: IdempotencyKey = None
+    member_id: MemberPath,
+    body: RedemptionIn,
+    uow: Uow,
+    principal: AnyRole,
+    key: IdempotencyKey = None,
 ) -> PointsOut:
     principal.require("admin", "staff", "member")
     principal.may_see_member(member_id)
@@ -99,7 +102,11 @@ def redeem(
 
 @router.post("/{member_id}/adjustments", status_code=201, response_model=PointsOut)
 def adjust(
-    member_id: int, body: AdjustmentIn, uow: Uow, principal: AdminOnly, key: IdempotencyKey = None
+    member_id: MemberPath,
+    body: AdjustmentIn,
+    uow: Uow,
+    principal: AdminOnly,
+    key: IdempotencyKey = None,
 ) -> PointsOut:
     result = points.adjust_points(uow, member_id, body.points, body.reason, principal.label, key)
     return PointsOut(**asdict(result))

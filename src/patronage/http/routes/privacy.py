@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from patronage.http.deps import AdminOnly, AnyRole, Uow
+from patronage.http.deps import AdminOnly, AnyRole, MemberPath, Uow
 from patronage.http.schemas import AuditOut, ConsentsIn, ErasureIn
 from patronage.services import privacy
 
@@ -14,21 +14,23 @@ router = APIRouter(tags=["privacy"])
 
 
 @router.put("/members/{member_id}/consents")
-def put_consents(member_id: int, body: ConsentsIn, uow: Uow, principal: AnyRole) -> dict[str, bool]:
+def put_consents(
+    member_id: MemberPath, body: ConsentsIn, uow: Uow, principal: AnyRole
+) -> dict[str, bool]:
     principal.require("admin", "staff", "member")
     principal.may_see_member(member_id)
     return privacy.change_consents(uow, member_id, body.consents, principal.label)
 
 
 @router.get("/members/{member_id}/export")
-def export(member_id: int, uow: Uow, principal: AnyRole) -> dict[str, Any]:
+def export(member_id: MemberPath, uow: Uow, principal: AnyRole) -> dict[str, Any]:
     principal.require("admin", "member")
     principal.may_see_member(member_id)
     return privacy.export_member(uow, member_id)
 
 
 @router.post("/members/{member_id}/erasure", status_code=204)
-def erase(member_id: int, body: ErasureIn, uow: Uow, principal: AdminOnly) -> None:
+def erase(member_id: MemberPath, body: ErasureIn, uow: Uow, principal: AdminOnly) -> None:
     privacy.erase_member(uow, member_id, principal.label, body.reason)
 
 
