@@ -13,7 +13,7 @@ from rich.markup import escape
 from patronage.errors import PatronageError
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
