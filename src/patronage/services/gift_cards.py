@@ -67,6 +67,7 @@ def issue_gift_card(
             created_at=u.clock(),
         )
         move = add_money(u, card, "issue", amount_minor, actor=actor)
+        after = {"balance_minor": amount_minor, "expires_at": _iso(expires_at)}
         u.audit.add(
             at=u.clock(),
             actor=actor,
@@ -74,7 +75,7 @@ def issue_gift_card(
             target_type="gift_card",
             target_id=str(card.id),
             before=None,
-            after={"balance_minor": amount_minor, "expires_at": _iso(expires_at)},
+            after=after,
             reason=None,
         )
         return move

@@ -220,36 +220,44 @@ def redeem_reward(
         posting = debit(u, program, member, "redeem", price, now, actor=actor, details=details)
         if not u.rewards.take_one(reward_id):
             raise RuleViolation("this reward is out of stock", code="out_of_stock")
-        days = reward.coupon_valid_days
-        expires_at = now + timedelta(days=days) if days is not None else None
-        batch = u.coupons.batch(reward.batch_id or 0)
-        coupon = issue_member_coupon(u, batch, member_id, expires_at)
-        redemption_id = u.rewards.add_redemption(
-            reward_id=reward_id,
-            member_id=member_id,
-            points=price,
-            entry_id=posting.entry_id,
-            coupon_id=coupon.id,
-            redeemed_at=now,
-            actor=actor,
-        )
-        balance = balance_in(u, member_id)
-        return RewardRedemption(
-            redemption_id,
-            reward_id,
-            member_id,
-            price,
-            posting.entry_id,
-            coupon.code,
-            coupon.expires_at,
-            balance.total,
-            balance.available,
-            now,
-        )
+        return _hand_over(u, reward, member_id, price, posting.entry_id, actor)
 
     payload = {"member_id": member_id, "reward_id": reward_id}
     scope = f"member:{member_id}:reward_redeem"
     return run_once(uow, scope, idempotency_key, payload, operation, _decode_redemption)
+
+
+def _hand_over(
+    u: UnitOfWork, reward: Reward, member_id: int, price: int, entry_id: int, actor: str | None
+) -> RewardRedemption:
+    """Issue the reward's coupon to the member and record the redemption."""
+    now = u.clock()
+    days = reward.coupon_valid_days
+    expires_at = now + timedelta(days=days) if days is not None else None
+    batch = u.coupons.batch(reward.batch_id or 0)
+    coupon = issue_member_coupon(u, batch, member_id, expires_at)
+    redemption_id = u.rewards.add_redemption(
+        reward_id=reward.id,
+        member_id=member_id,
+        points=price,
+        entry_id=entry_id,
+        coupon_id=coupon.id,
+        redeemed_at=now,
+        actor=actor,
+    )
+    balance = balance_in(u, member_id)
+    return RewardRedemption(
+        redemption_id,
+        reward.id,
+        member_id,
+        price,
+        entry_id,
+        coupon.code,
+        coupon.expires_at,
+        balance.total,
+        balance.available,
+        now,
+    )
 
 
 def _audit(

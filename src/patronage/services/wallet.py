@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from patronage.domain.wallet import ValueEntry, check_amount, check_credit_kind, check_order_id
 from patronage.errors import InvalidInput, RuleViolation
@@ -17,6 +18,19 @@ class WalletView:
     currency: str
     balance_minor: int
     entries: list[ValueEntry]
+
+
+def add_to_wallet(
+    u: UnitOfWork, member_id: int, amount_minor: int, kind: str = "cashback", **entry: Any
+) -> Move:
+    """Credit inside the caller's transaction (e.g. cashback earned by a rule while a
+    purchase is recorded); the wallet is opened on first use."""
+    check_amount(amount_minor)
+    check_credit_kind(kind)
+    member = u.members.get(member_id)
+    program = u.programs.get_by_id(member.program_id)
+    wallet = u.stored_value.open_wallet(program.id or 0, member_id, program.currency, u.clock())
+    return add_money(u, wallet, kind, amount_minor, **entry)
 
 
 def credit_wallet(
@@ -38,11 +52,8 @@ def credit_wallet(
         raise InvalidInput("reason is at most 500 characters", field="reason")
 
     def operation(u: UnitOfWork) -> Move:
-        member = u.members.get(member_id)
-        program = u.programs.get_by_id(member.program_id)
-        wallet = u.stored_value.open_wallet(program.id or 0, member_id, program.currency, u.clock())
-        move = add_money(
-            u, wallet, kind, amount_minor, order_id=order_id, reason=reason, actor=actor
+        move = add_to_wallet(
+            u, member_id, amount_minor, kind, order_id=order_id, reason=reason, actor=actor
         )
         if actor is not None:
             u.audit.add(
