@@ -244,3 +244,20 @@ def test_gift_cards_over_http(api: Api) -> None:
         "POST", "/gift-cards", json={"amount_minor": 1, "expires_at": "2027-01-01T00:00"}
     )
     assert naive.status_code == 422
+
+
+def test_restock_is_added_once_per_key_and_audited(api: Api) -> None:
+    reward = add_reward(api, stock=2)
+    path = f"/rewards/{reward['id']}"
+    headers = {"Idempotency-Key": "restock-1"}
+    body = {"add_stock": 5, "reason": "delivery 42"}
+    first = api.request("PATCH", path, json=body, headers=headers)
+    again = api.request("PATCH", path, json=body, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert api.request("GET", path).json()["stock"] == 7
+    off = api.request("PATCH", path, json={"active": False})
+    assert off.json()["on_offer"] is False
+    assert api.request("PATCH", path, "staff", json={"active": True}).status_code == 403
+    unlimited = add_reward(api, "free-wifi")
+    refused = api.request("PATCH", f"/rewards/{unlimited['id']}", json={"add_stock": 1})
+    assert error(refused)[:2] == (422, "unlimited_stock")

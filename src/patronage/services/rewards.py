@@ -128,34 +128,37 @@ def change_reward(
     add_stock: int | None = None,
     valid_to: datetime | None = None,
     reason: str | None = None,
+    idempotency_key: str | None = None,
 ) -> RewardView:
     """Switch a reward on or off, restock it (added atomically, never overwritten) or
-    move its end date; audited."""
+    move its end date; audited. Retry with the same Idempotency-Key: stock is added once."""
     if add_stock is not None and not 1 <= add_stock <= 10**9:
         raise InvalidInput("add_stock must be between 1 and 10^9", field="add_stock")
     if valid_to is not None and valid_to.tzinfo is None:
         raise InvalidInput("valid_to must carry a time zone offset", field="valid_to")
-    with uow:
-        before = uow.rewards.get(reward_id)
+
+    def operation(u: UnitOfWork) -> RewardView:
+        before = u.rewards.get(reward_id)
         if add_stock is not None:
             if before.stock is None:
                 raise RuleViolation("this reward has unlimited stock", code="unlimited_stock")
-            uow.rewards.restock(reward_id, add_stock)
-        changes: dict[str, Any] = {}
-        if active is not None:
-            changes["active"] = active
+            u.rewards.restock(reward_id, add_stock)
+        changes: dict[str, Any] = {} if active is None else {"active": active}
         if valid_to is not None:
             if before.valid_from is not None and valid_to <= before.valid_from:
                 raise InvalidInput("valid_to must be after valid_from", field="valid_to")
             changes["valid_to"] = valid_to
         if changes:
-            uow.rewards.change(reward_id, **changes)
-        after = uow.rewards.get(reward_id)
+            u.rewards.change(reward_id, **changes)
+        after = u.rewards.get(reward_id)
         state = {"active": before.active, "stock": before.stock, "valid_to": before.valid_to}
         new = {"active": after.active, "stock": after.stock, "valid_to": after.valid_to}
-        _audit(uow, actor, "reward_changed", reward_id, state, new, reason)
-        uow.commit()
-        return view(after, uow.clock())
+        _audit(u, actor, "reward_changed", reward_id, state, new, reason)
+        return view(after, u.clock())
+
+    payload = {"active": active, "add_stock": add_stock, "valid_to": valid_to, "reason": reason}
+    scope = f"reward:{reward_id}:change"
+    return run_once(uow, scope, idempotency_key, payload, operation, _decode_view)
 
 
 def list_rewards(

@@ -55,11 +55,22 @@ def get_reward(reward_id: RewardId, uow: Uow, principal: AnyRole) -> RewardOut:
 
 @router.patch("/rewards/{reward_id}", response_model=RewardOut)
 def change_reward(
-    reward_id: RewardId, body: RewardChangeIn, uow: Uow, principal: AdminOnly
+    reward_id: RewardId,
+    body: RewardChangeIn,
+    uow: Uow,
+    principal: AdminOnly,
+    key: IdempotencyKey = None,
 ) -> RewardOut:
     """Switch on or off, add stock, move the end date (audited)."""
     changed = rewards.change_reward(
-        uow, reward_id, principal.label, body.active, body.add_stock, body.valid_to, body.reason
+        uow,
+        reward_id,
+        principal.label,
+        body.active,
+        body.add_stock,
+        body.valid_to,
+        body.reason,
+        key,
     )
     return RewardOut(**asdict(changed))
 
