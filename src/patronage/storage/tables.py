@@ -597,3 +597,39 @@ class ValueEntryRow(Base):
 
 # Earning rules and campaigns live in their own module, on the same metadata.
 from patronage.storage import rules_tables as _rules_tables  # noqa: E402, F401
+
+
+class StaffUserRow(Base):
+    """A person who signs in to the web app; the password is stored only as a hash."""
+
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    last_sign_in_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+
+
+class SignInAttemptRow(Base):
+    """Every sign-in attempt (staff by username, members as 'member:ID'), for lock-out."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_who_at", "who", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    who: Mapped[str] = mapped_column(String(140))
+    at: Mapped[datetime]
+    succeeded: Mapped[bool]
+
+
+class PortalCodeRow(Base):
+    """A one-time code a member signs in to the portal with; only its hash is kept."""
+
+    __tablename__ = "portal_codes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
