@@ -23,7 +23,7 @@ from patronage.services.access import Principal
 router = APIRouter(prefix="/surveys", tags=["surveys"])
 public = APIRouter(prefix="/survey-responses", tags=["surveys"])
 Payload = dict[str, Any]
-SurveyId = Annotated[int, Path(ge=1, le=2**31)]
+SurveyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Token = Annotated[str, Path(max_length=200)]
 Language = Annotated[str, Query(max_length=8)]
 Reader = Annotated[Principal, Depends(require_role("admin", "staff", "analyst"))]
