@@ -23,7 +23,13 @@ from patronage.storage.repositories import (
 )
 from patronage.storage.reward_repositories import RewardRepository
 from patronage.storage.survey_repositories import SurveyRepository
+from patronage.storage.training_repositories import TrainingRepository
 from patronage.storage.wallet_repositories import StoredValueRepository
+from patronage.storage.web_repositories import (
+    PortalCodeRepository,
+    SignInAttemptRepository,
+    StaffUserRepository,
+)
 
 
 class UnitOfWork:
@@ -49,6 +55,10 @@ class UnitOfWork:
         self.coupons = CouponRepository(self.session)
         self.stored_value = StoredValueRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
+        self.training = TrainingRepository(self.session)
+        self.staff_users = StaffUserRepository(self.session)
+        self.sign_in_attempts = SignInAttemptRepository(self.session)
+        self.portal_codes = PortalCodeRepository(self.session)
         return self
 
     def __exit__(
