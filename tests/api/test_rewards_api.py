@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 from tests.api.conftest import Api
 
 COFFEE = {"type": "free_item", "sku": "COF-1"}
@@ -261,3 +263,20 @@ def test_restock_is_added_once_per_key_and_audited(api: Api) -> None:
     unlimited = add_reward(api, "free-wifi")
     refused = api.request("PATCH", f"/rewards/{unlimited['id']}", json={"add_stock": 1})
     assert error(refused)[:2] == (422, "unlimited_stock")
+
+
+def test_ten_tills_redeem_one_single_use_code(api: Api) -> None:
+    batch = api.request(
+        "POST", "/coupon-batches", json={"name": "one", "discount": COFFEE, "count": 1}
+    ).json()
+    code = api.request("GET", f"/coupon-batches/{batch['id']}/codes").json()["codes"][0]["code"]
+    url = f"{api.base}/api/v1/coupons/{code}/redeem"
+    headers = {"Authorization": f"Bearer {api.keys['staff']}"}
+
+    def redeem(i: int) -> int:
+        with httpx.Client(timeout=60) as client:
+            return client.post(url, json={"order_id": f"o-{i}"}, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(pool.map(redeem, range(10)))
+    assert sorted(statuses) == [201] + [422] * 9
