@@ -247,3 +247,61 @@ def test_report_compares_repurchase_with_matched_non_complainants(shop: Shop) ->
         shop.uow(), start - timedelta(days=1), start + timedelta(days=1), repurchase_days=60
     )
     assert too_early["repurchase"]["recovered_complainants"] == 0
+
+
+def test_the_command_line_files_works_and_reports(shop: Shop, db_url: str) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from patronage.cli.main import app
+
+    runner = CliRunner()
+    member = shop.member()
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, [*args, "--db", db_url])
+        return result.exit_code, result.output
+
+    code, out = run(
+        "complaints",
+        "file",
+        "--member",
+        str(member.id),
+        "--category",
+        "delivery",
+        "--severity",
+        "high",
+        "--subject",
+        "late",
+        "--channel",
+        "phone",
+        "--as",
+        "li",
+    )
+    assert code == 0, out
+    complaint_id = str(json.loads(out)["id"])
+    assert run("complaints", "assign", complaint_id, "--to", "li", "--as", "lead")[0] == 0
+    assert run("complaints", "respond", complaint_id, "--message", "sorry", "--as", "li")[0] == 0
+    code, out = run(
+        "complaints",
+        "file",
+        "--member",
+        "999999",
+        "--category",
+        "x",
+        "--severity",
+        "high",
+        "--subject",
+        "s",
+        "--channel",
+        "phone",
+        "--as",
+        "li",
+    )
+    assert code == 2 and "member_id=999999" in out
+    code, out = run("complaints", "escalate")
+    assert code == 0 and json.loads(out) == []
+    code, out = run("complaints", "report", "--from", "2020-01-01", "--to", "2100-01-01")
+    assert code == 0, out
+    assert json.loads(out)["complaints"] == 1
