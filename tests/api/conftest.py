@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from patronage.clock import FixedClock
 from patronage.http.app import create_app
+from patronage.http.guards import FailedLogins
 from patronage.services.access import create_api_key
 from patronage.services.programs import ensure_default_program
 from patronage.storage.db import make_engine
@@ -104,6 +105,7 @@ def api(server: tuple[FastAPI, str], engine: Engine, clock: FixedClock) -> Itera
     app, base = server
     ensure_default_program(UnitOfWork(engine, clock))
     app.state.engine, app.state.clock = engine, clock
+    app.state.failed_logins = FailedLogins()
     client = Api(base, engine, clock)
     yield client
     client.http.close()

@@ -1,0 +1,103 @@
+"""Guards in front of every request: body size, and repeated failed authentication."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from patronage.http.errors import error_body
+
+MAX_BODY_BYTES = 1_000_000
+
+
+class FailedLogins:
+    """Counts failed authentications per client address in a sliding window."""
+
+    def __init__(self, limit: int = 20, window_seconds: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(client, deque())
+        while times and now - times[0] > self.window:
+            times.popleft()
+        return times
+
+    def blocked(self, client: str) -> bool:
+        with self._lock:
+            return len(self._recent(client, time.monotonic())) >= self.limit
+
+    def record(self, client: str) -> None:
+        with self._lock:
+            self._recent(client, time.monotonic()).append(time.monotonic())
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over the limit (413), declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        body, more = bytearray(), True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"request bodies are limited to {self.limit} bytes"
+        await JSONResponse(error_body("body_too_large", message), 413)(scope, receive, send)
+
+
+def install(app: FastAPI, failed_logins: FailedLogins) -> None:
+    app.state.failed_logins = failed_logins
+    app.add_middleware(BodyLimit)
+
+    @app.middleware("http")
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        failed_logins: FailedLogins = request.app.state.failed_logins
+        client = request.client.host if request.client else "unknown"
+        if failed_logins.blocked(client):
+            return JSONResponse(
+                error_body(
+                    "too_many_failed_attempts", "too many failed authentications; wait a minute"
+                ),
+                429,
+                headers={"Retry-After": str(int(failed_logins.window))},
+            )
+        response = await call_next(request)
+        if response.status_code == 401:
+            failed_logins.record(client)
+        return response
