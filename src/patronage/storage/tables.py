@@ -636,3 +636,53 @@ class PortalCodeRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+# Care journeys, messages and webhooks (issues 4 and 5) -------------------------------
+
+
+class WebhookSubscriberRow(Base):
+    """A system that receives signed events; ``events`` lists the types it wants."""
+
+    __tablename__ = "webhook_subscribers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    url: Mapped[str] = mapped_column(String(1000))
+    secret: Mapped[str] = mapped_column(String(128))
+    events: Mapped[list[Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A message to deliver, written in the transaction of the change that causes it.
+    One row per member, journey, step and occurrence (journey steps are sent once)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("member_id", "journey", "step", "occurrence"),
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
+        Index("ix_outbox_member_sent", "member_id", "sent_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str | None] = mapped_column(String(1000))
+    template: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    journey: Mapped[str | None] = mapped_column(String(32))
+    step: Mapped[str | None] = mapped_column(String(64))
+    occurrence: Mapped[str | None] = mapped_column(String(64))
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_subscribers.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claim_id: Mapped[str | None] = mapped_column(String(36))
+    claimed_at: Mapped[datetime | None]
+    attempt_id: Mapped[str | None] = mapped_column(String(36))
+    sending_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
