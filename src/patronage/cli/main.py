@@ -50,6 +50,10 @@ def _register() -> None:
 
     app.add_typer(surveys.app, name="surveys")
     app.add_typer(complaints.app, name="complaints")
+    from patronage.cli import web_users
+
+    app.add_typer(web_users.user_app, name="user")
+    app.add_typer(web_users.portal_app, name="portal")
 
 
 _register()
