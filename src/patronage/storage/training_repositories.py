@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from patronage.domain.training import CertificationPolicy, Course, Module
@@ -242,7 +242,7 @@ class TrainingRepository:
 
     # --- evaluation reads (levels 1-4) ---
 
-    def completions(self) -> list[Row[tuple[str, str, datetime]]]:
+    def completions(self) -> list[tuple[str, str, datetime]]:
         """(staff_id, course code, completed_at) of every completed enrollment."""
         query = (
             select(StaffRow.staff_id, CourseRow.code, EnrollmentRow.completed_at)
@@ -250,16 +250,16 @@ class TrainingRepository:
             .join(CourseRow, CourseRow.id == EnrollmentRow.course_id)
             .where(EnrollmentRow.completed_at.is_not(None))
         )
-        return list(self.session.execute(query).tuples())  # type: ignore[arg-type]
+        return [tuple(row) for row in self.session.execute(query)]  # type: ignore[misc]
 
-    def purchases(self) -> list[Row[tuple[int, datetime, str | None, int | None]]]:
+    def purchases(self) -> list[tuple[int, datetime, str | None, int | None]]:
         """(member_id, occurred_at, staff_id, amount_minor) of every purchase."""
         query = select(
             EventRow.member_id, EventRow.occurred_at, EventRow.staff_id, EventRow.amount_minor
         ).where(EventRow.type == "purchase")
-        return list(self.session.execute(query).tuples())  # type: ignore[arg-type]
+        return [tuple(row) for row in self.session.execute(query)]  # type: ignore[misc]
 
-    def staff_responses(self) -> list[Row[tuple[str, int, datetime, dict[str, Any], list[Any]]]]:
+    def staff_responses(self) -> list[tuple[str, int, datetime, dict[str, Any], list[Any]]]:
         """(staff_id, member_id, submitted_at, answers, survey questions) naming a staff member."""
         query = (
             select(
@@ -272,13 +272,33 @@ class TrainingRepository:
             .join(SurveyRow, SurveyRow.id == SurveyResponseRow.survey_id)
             .where(SurveyResponseRow.staff_id.is_not(None))
         )
-        return list(self.session.execute(query).tuples())  # type: ignore[arg-type]
+        return [tuple(row) for row in self.session.execute(query)]
 
-    def complaint_times(self) -> list[Row[tuple[int, datetime]]]:
+    def complaint_times(self) -> list[tuple[int, datetime]]:
         """(member_id, filed_at) of every complaint."""
         query = select(ComplaintRow.member_id, ComplaintRow.filed_at)
-        return list(self.session.execute(query).tuples())  # type: ignore[arg-type]
+        return [tuple(row) for row in self.session.execute(query)]  # type: ignore[misc]
 
     def assigned_complaints(self) -> list[ComplaintRow]:
         query = select(ComplaintRow).where(ComplaintRow.assignee.is_not(None))
         return list(self.session.scalars(query))
+
+    def reactions(self) -> list[tuple[str | None, str, int, int | None]]:
+        """(store, course code, rating, relevance) of every post-course reaction."""
+        query = (
+            select(StaffRow.store, CourseRow.code, ReactionRow.rating, ReactionRow.relevance)
+            .join(EnrollmentRow, EnrollmentRow.id == ReactionRow.enrollment_id)
+            .join(StaffRow, StaffRow.id == EnrollmentRow.staff_row_id)
+            .join(CourseRow, CourseRow.id == EnrollmentRow.course_id)
+        )
+        return [tuple(row) for row in self.session.execute(query)]  # type: ignore[misc]
+
+    def attempts_of_completed(self) -> list[tuple[EnrollmentRow, QuizAttemptRow]]:
+        """Every quiz attempt of every completed enrollment, oldest first."""
+        query = (
+            select(EnrollmentRow, QuizAttemptRow)
+            .join(QuizAttemptRow, QuizAttemptRow.enrollment_id == EnrollmentRow.id)
+            .where(EnrollmentRow.completed_at.is_not(None))
+            .order_by(QuizAttemptRow.enrollment_id, QuizAttemptRow.number)
+        )
+        return [(e, a) for e, a in self.session.execute(query).tuples()]
