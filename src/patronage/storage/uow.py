@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 from patronage.clock import Clock, system_clock
 from patronage.storage.complaint_repositories import ComplaintRepository
 from patronage.storage.coupon_repositories import CouponRepository
+from patronage.storage.journey_repositories import JourneyRepository
+from patronage.storage.outbox_repositories import OutboxRepository, WebhookRepository
 from patronage.storage.privacy_repositories import PrivacyRepository
 from patronage.storage.repositories import (
     AuditRepository,
@@ -56,6 +58,9 @@ class UnitOfWork:
         self.stored_value = StoredValueRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
         self.training = TrainingRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
+        self.webhooks = WebhookRepository(self.session)
+        self.journeys = JourneyRepository(self.session)
         self.staff_users = StaffUserRepository(self.session)
         self.sign_in_attempts = SignInAttemptRepository(self.session)
         self.portal_codes = PortalCodeRepository(self.session)
