@@ -46,6 +46,59 @@ class Settings(BaseSettings):
         description="Apology points above this need an admin's approval before they are posted.",
     )
 
+    # Care journeys and message delivery (README "Care journeys and messages").
+    smtp_host: str = Field(default="localhost", description="SMTP server for e-mail messages.")
+    smtp_port: int = Field(default=25, description="SMTP port (STARTTLS is used when offered).")
+    smtp_user: str = Field(default="", description="SMTP user name (empty: no login).")
+    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_from: str = Field(default="loyalty@example.com", description="Sender of e-mail messages.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL of the API as members reach it, for unsubscribe links.",
+    )
+    quiet_hours: str = Field(
+        default="21:00-08:00",
+        description="No messages to members in these local hours (HH:MM-HH:MM; empty: none).",
+    )
+    messages_per_week: int = Field(
+        default=3, description="At most this many journey messages per member in 7 days (0: no cap)."
+    )
+    outbox_max_attempts: int = Field(
+        default=8, description="Attempts before a message goes to the dead-letter list."
+    )
+    outbox_backoff_seconds: int = Field(
+        default=30, description="Wait after the first failed attempt; doubles with each attempt."
+    )
+    outbox_lease_seconds: int = Field(
+        default=300,
+        description="A message claimed or being sent by a worker that has been silent this "
+        "long is recovered by the next worker.",
+    )
+    worker_poll_seconds: float = Field(
+        default=5.0, description="How often `patronage worker` looks for due messages."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, description="Timeout of one webhook POST or SMTP conversation."
+    )
+    sms_provider: str = Field(
+        default="", description="SMS provider factory as module:function (empty: SMS not sent)."
+    )
+    wechat_provider: str = Field(
+        default="",
+        description="WeChat template-message provider factory as module:function (empty: none).",
+    )
+    journey_holidays: str = Field(
+        default="",
+        description="Extra greeting days besides Spring Festival and Mid-Autumn, "
+        "as code:MM-DD or code:YYYY-MM-DD, comma separated.",
+    )
+    winback_days: int = Field(
+        default=90, description="Win-back message when a member has not bought for this many days."
+    )
+    complaint_followup_days: int = Field(
+        default=7, description="Care message when a member's complaint is unresolved this long."
+    )
+
     def check_production(self) -> None:
         if self.environment == "production" and self.secret_key == "change-me":
             raise RuntimeError("PATRONAGE_SECRET_KEY must be set to a random value in production")
