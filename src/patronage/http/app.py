@@ -46,6 +46,10 @@ def create_app(engine: Engine, clock: Clock = system_clock) -> FastAPI:
     for module in (rewards, coupons, wallet):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
+    from patronage.http.routes import training
+
+    app.include_router(training.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         """The server answers and its database does too (503 otherwise)."""

@@ -122,6 +122,15 @@ def trainings(uow: UnitOfWork) -> pd.DataFrame:
     return frame.drop(columns="at").astype({"staff_id": "string", "course_id": "string"})
 
 
+def check_zone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown time zone {name!r}", field="tz") from None
+
+
 def training_impact(
     uow: UnitOfWork,
     outcome: str,
@@ -137,6 +146,7 @@ def training_impact(
 
     if period not in {u.value for u in PeriodUnit}:
         raise InvalidInput("period must be month or week", field="period")
+    check_zone(tz)
     with uow:
         frame = interactions(uow, outcome, uow.clock())
         trained = trainings(uow)
