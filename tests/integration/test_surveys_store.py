@@ -12,7 +12,7 @@ from tests.factories import Shop
 from patronage.clock import FixedClock
 from patronage.domain.surveys import compare_nps, net_promoter_score
 from patronage.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from patronage.services import surveys
+from patronage.services import survey_responses, surveys
 from patronage.services.survey_results import survey_results
 from patronage.storage.tables import SurveyInvitationRow, SurveyResponseRow
 
@@ -55,10 +55,10 @@ def invite_buyer(shop: Shop, survey: surveys.Survey, name: str, store: str) -> s
 
 def test_a_response_by_link_keeps_who_served_the_member(shop: Shop, survey: surveys.Survey) -> None:
     token = invite_buyer(shop, survey, "a", "shanghai-1")
-    shown = surveys.show_by_token(shop.uow(), token, "en")
+    shown = survey_responses.show_by_token(shop.uow(), token, "en")
     assert [q["text"] for q in shown["questions"]][:2] == ["How likely...?", "Satisfied?"]
     servqual = {"E": [6] * 22, "P": [5] * 22, "weights": None}
-    response = surveys.respond_by_token(
+    response = survey_responses.respond_by_token(
         shop.uow(), token, {"recommend": 9, "satisfied": 4, "quality": servqual, "comment": "好"}
     )
     assert (response.store, response.staff_id, response.channel) == (
@@ -73,9 +73,9 @@ def test_answering_twice_with_one_token_is_a_conflict(
     shop: Shop, survey: surveys.Survey, engine: Engine
 ) -> None:
     token = invite_buyer(shop, survey, "a", "s1")
-    surveys.respond_by_token(shop.uow(), token, {"recommend": 10})
+    survey_responses.respond_by_token(shop.uow(), token, {"recommend": 10})
     with pytest.raises(Conflict) as raised:
-        surveys.respond_by_token(shop.uow(), token, {"recommend": 3})
+        survey_responses.respond_by_token(shop.uow(), token, {"recommend": 3})
     assert raised.value.code == "already_answered"
     assert count(engine, SurveyResponseRow) == 1
 
@@ -92,12 +92,12 @@ def test_a_score_out_of_range_names_the_question_and_writes_nothing(
         ({"recommend": None, "comment": ""}, "answers"),
     ):
         with pytest.raises(InvalidInput) as raised:
-            surveys.respond_by_token(shop.uow(), token, answers)
+            survey_responses.respond_by_token(shop.uow(), token, answers)
         assert raised.value.details["field"] == field
     assert count(engine, SurveyResponseRow) == 0
     with engine.connect() as conn:
         assert conn.scalar(select(SurveyInvitationRow.responded_at)) is None
-    surveys.respond_by_token(shop.uow(), token, {"recommend": 7})  # the link still works
+    survey_responses.respond_by_token(shop.uow(), token, {"recommend": 7})  # the link still works
     assert count(engine, SurveyResponseRow) == 1
 
 
@@ -139,14 +139,14 @@ def test_forged_or_re_pointed_links_are_not_found(shop: Shop, survey: surveys.Su
         "not-a-token",
     ):
         with pytest.raises(NotFound):
-            surveys.respond_by_token(shop.uow(), bad, {"recommend": 9})
+            survey_responses.respond_by_token(shop.uow(), bad, {"recommend": 9})
 
 
 def test_an_expired_link_is_refused(shop: Shop, survey: surveys.Survey) -> None:
     token = invite_buyer(shop, survey, "a", "s1")
     shop.clock.advance(days=31)
     with pytest.raises(RuleViolation) as raised:
-        surveys.respond_by_token(shop.uow(), token, {"recommend": 9})
+        survey_responses.respond_by_token(shop.uow(), token, {"recommend": 9})
     assert raised.value.code == "link_expired"
 
 
@@ -157,9 +157,11 @@ def test_results_count_only_answers_and_compare_two_stores(
     for store, values in scores.items():
         for i, score in enumerate(values):
             token = invite_buyer(shop, survey, f"{store}-{i}", store)
-            surveys.respond_by_token(shop.uow(), token, {"recommend": score, "satisfied": 4})
+            survey_responses.respond_by_token(
+                shop.uow(), token, {"recommend": score, "satisfied": 4}
+            )
     shown_only = invite_buyer(shop, survey, "shy", "north")
-    surveys.show_by_token(shop.uow(), shown_only)
+    survey_responses.show_by_token(shop.uow(), shown_only)
     results = survey_results(shop.uow(), survey.id, group_by="store")
     nps = results["questions"]["recommend"]
     everyone = net_promoter_score(scores["north"] + scores["south"])
@@ -178,7 +180,7 @@ def test_results_count_only_answers_and_compare_two_stores(
 def test_staff_record_a_response_for_an_invitation(shop: Shop, survey: surveys.Survey) -> None:
     member = shop.member("a", consents={"sms": True})
     invitation = surveys.invite_member(shop.uow(), survey.id, member.id, "sms")
-    response = surveys.record_staff_response(
+    response = survey_responses.record_staff_response(
         shop.uow(),
         survey.id,
         member.id,
@@ -190,4 +192,4 @@ def test_staff_record_a_response_for_an_invitation(shop: Shop, survey: surveys.S
     )
     assert (response.source, response.store, response.staff_id) == ("staff", "desk", "wang")
     with pytest.raises(Conflict):
-        surveys.respond_by_token(shop.uow(), invitation.token, {"satisfied": 1})
+        survey_responses.respond_by_token(shop.uow(), invitation.token, {"satisfied": 1})

@@ -17,7 +17,7 @@ from patronage.http.voice_schemas import (
     SurveyIn,
     TokenAnswersIn,
 )
-from patronage.services import survey_results, surveys
+from patronage.services import survey_responses, survey_results, surveys
 from patronage.services.access import Principal
 
 router = APIRouter(prefix="/surveys", tags=["surveys"])
@@ -80,7 +80,7 @@ def invite_buyers(
 
 @router.post("/{survey_id}/responses", status_code=201)
 def record(survey_id: SurveyId, body: StaffAnswersIn, uow: Uow, principal: StaffOrAdmin) -> Payload:
-    response = surveys.record_staff_response(
+    response = survey_responses.record_staff_response(
         uow,
         survey_id,
         body.member_id,
@@ -110,13 +110,13 @@ def results(
 @public.get("/{token}")
 def show(token: Token, uow: Uow, language: Language = "zh-CN") -> Payload:
     """The survey behind a member's link, in zh-CN or en; no API key needed."""
-    return surveys.show_by_token(uow, token, language)
+    return survey_responses.show_by_token(uow, token, language)
 
 
 @public.post("/{token}", status_code=201)
 def answer(token: Token, body: TokenAnswersIn, uow: Uow) -> Payload:
     """Answer through a member's link, once; no API key needed."""
-    response = surveys.respond_by_token(uow, token, body.answers, body.language)
+    response = survey_responses.respond_by_token(uow, token, body.answers, body.language)
     return {
         "id": response.id,
         "survey_id": response.survey_id,
