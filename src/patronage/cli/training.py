@@ -1,4 +1,5 @@
-"""`patronage training ...`: the starter curriculum and the level-4 evaluation from files."""
+"""`patronage training ...`: the starter curriculum, seeding it into the database,
+re-certification reminders, and the evaluation (levels 1-4) from files or the database."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from patronage.cli.common import cli_errors, console
+from patronage.cli.common import DbOption, cli_errors, console
 from patronage.errors import InvalidInput
 
 app = typer.Typer(
@@ -43,23 +44,30 @@ def parse_money(value: str | None, field: str) -> Decimal | None:
 
 @app.command()
 def evaluate(
+    outcome: Annotated[
+        str,
+        typer.Option(
+            help="Outcome column of the file, or from the database: repeat_purchase_30d "
+            "(any repeat_purchase_<N>d), spend, csat, nps, complaint_rate."
+        ),
+    ],
     interactions: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             help="CSV/Parquet: staff_id, customer_id, occurred_at and the outcome column.",
             exists=True,
             dir_okay=False,
         ),
-    ],
+    ] = None,
     trainings: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             help="CSV/Parquet: staff_id, course_id, completed_at. Staff not listed are controls.",
             exists=True,
             dir_okay=False,
         ),
-    ],
-    outcome: Annotated[str, typer.Option(help="Outcome column, e.g. csat, repeat_30d, spend.")],
+    ] = None,
+    db: DbOption = None,
     course: Annotated[str | None, typer.Option(help="Only completions of this course.")] = None,
     period: Annotated[str, typer.Option(help="Period length: month or week.")] = "month",
     tz: Annotated[
@@ -71,7 +79,8 @@ def evaluate(
     cost: Annotated[str | None, typer.Option(help="Total training cost (ROI).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Effect of training on the customers staff served (staggered difference-in-differences)."""
+    """Effect of training on the customers staff served (staggered difference-in-differences),
+    from files (--interactions and --trainings) or from the database (--db)."""
     from patronage.analytics.training_effect import evaluate_training
     from patronage.analytics.training_panel import PeriodUnit
     from patronage.analytics.training_report import effect_payload, roi_payload
@@ -82,21 +91,45 @@ def evaluate(
         value, spent = parse_money(value_per_unit, "value_per_unit"), parse_money(cost, "cost")
         if (value is None) != (spent is None):
             raise InvalidInput("ROI needs both --value-per-unit and --cost", field="cost")
-        result = evaluate_training(
-            read_table(interactions, "interactions"),
-            read_table(trainings, "trainings"),
-            outcome,
-            course=course,
-            unit=PeriodUnit(period),
-            tz=_zone(tz),
-        )
-        payload = effect_payload(result)
-        if value is not None and spent is not None:
-            payload["roi"] = roi_payload(result, value, spent)
+        roi = None if value is None or spent is None else (value, spent)
+        if interactions is None and trainings is None:
+            payload = _evaluate_database(db, outcome, course, period, _zone(tz), roi)
+        elif interactions is None or trainings is None:
+            raise InvalidInput(
+                "give both --interactions and --trainings, or --db", field="trainings"
+            )
+        else:
+            result = evaluate_training(
+                read_table(interactions, "interactions"),
+                read_table(trainings, "trainings"),
+                outcome,
+                course=course,
+                unit=PeriodUnit(period),
+                tz=_zone(tz),
+            )
+            payload = effect_payload(result)
+            if roi is not None:
+                payload["roi"] = roi_payload(result, *roi)
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False))
     else:
         _print_effect(payload, outcome)
+
+
+def _evaluate_database(
+    db: str | None,
+    outcome: str,
+    course: str | None,
+    period: str,
+    tz: str,
+    roi: tuple[Decimal, Decimal] | None,
+) -> dict[str, Any]:
+    from patronage.cli.operations import database
+    from patronage.services.training_evaluation import training_impact
+    from patronage.storage.uow import UnitOfWork
+
+    with database(db) as engine:
+        return training_impact(UnitOfWork(engine), outcome, course, period, tz, roi)
 
 
 def _zone(name: str) -> str:
@@ -152,3 +185,71 @@ def curriculum(
     for number, row in enumerate(rows, start=1):
         table.add_row(str(number), row["id"], row["title"], ", ".join(row["activities"]))
     console.print(table)
+
+
+def _echo_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, ensure_ascii=False, default=str))
+
+
+@app.command()
+def seed(
+    lang: Annotated[str, typer.Option(help="Language: en, zh-CN or both.")] = "both",
+    db: DbOption = None,
+) -> None:
+    """Install the starter curriculum into the database (running it again changes nothing)."""
+    from patronage.cli.operations import database
+    from patronage.services.training import seed_curriculum
+    from patronage.storage.uow import UnitOfWork
+    from patronage.training.starter import LANGUAGES
+
+    with cli_errors():
+        if lang != "both" and lang not in LANGUAGES:
+            raise InvalidInput("--lang must be en, zh-CN or both", field="lang")
+        with database(db) as engine:
+            results = seed_curriculum(UnitOfWork(engine), LANGUAGES if lang == "both" else [lang])
+    for row in results:
+        console.print(f"course {row['code']} ({row['language']}): {row['status']}, id {row['id']}")
+
+
+@app.command()
+def reminders(
+    db: DbOption = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date or time (UTC if no zone); default now.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List staff whose certificate is due for re-certification or has expired."""
+    from patronage.cli.operations import database, parse_as_of
+    from patronage.services.training_progress import due_reminders
+    from patronage.storage.uow import UnitOfWork
+
+    with cli_errors():
+        when = parse_as_of(as_of)
+        with database(db) as engine:
+            rows = due_reminders(UnitOfWork(engine), when)
+    if as_json:
+        _echo_json(rows)
+        return
+    table = Table("staff", "name", "store", "course", "expires", "status", title="Re-certification")
+    for row in rows:
+        table.add_row(
+            row["staff_id"], row["name"], row["store"] or "", str(row["course_id"]),
+            row["expires_at"].date().isoformat(), row["status"],
+        )  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+def kirkpatrick(
+    db: DbOption = None,
+    course: Annotated[str | None, typer.Option(help="Course code for level 3.")] = None,
+) -> None:
+    """Levels 1-3 from the database as JSON: reactions by store, learning gain, behaviour."""
+    from patronage.cli.operations import database
+    from patronage.services.training_evaluation import kirkpatrick as report
+    from patronage.storage.uow import UnitOfWork
+
+    with cli_errors(), database(db) as engine:
+        payload = report(UnitOfWork(engine), course)
+    _echo_json(payload)
