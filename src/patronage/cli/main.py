@@ -54,6 +54,11 @@ def _register() -> None:
 
     app.add_typer(web_users.user_app, name="user")
     app.add_typer(web_users.portal_app, name="portal")
+    from patronage.cli import outbox
+
+    app.command()(outbox.worker)
+    app.add_typer(outbox.outbox_app, name="outbox")
+    app.add_typer(outbox.webhooks_app, name="webhooks")
 
 
 _register()

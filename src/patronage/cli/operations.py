@@ -24,7 +24,7 @@ jobs_app = typer.Typer(
 )
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
-JOBS = ("expire", "tiers", "retention")
+JOBS = ("expire", "tiers", "retention", "journeys")
 
 
 @contextmanager
@@ -123,7 +123,9 @@ def jobs_run(
     program: Annotated[str, typer.Option(help="Program code.")] = "default",
 ) -> None:
     """Run a job now: `expire` lapses due lots, `tiers` applies tier reviews,
-    `retention` erases members inactive longer than PATRONAGE_RETENTION_DAYS."""
+    `retention` erases members inactive longer than PATRONAGE_RETENTION_DAYS,
+    `journeys` schedules the care-journey messages that are due."""
+    from patronage.config import get_settings
     from patronage.services.expiry import expire_due_lots
     from patronage.services.tiers import review_tiers
     from patronage.storage.uow import UnitOfWork
@@ -139,8 +141,13 @@ def jobs_run(
             )
         elif name == "tiers":
             console.print(f"{review_tiers(uow, program, when)} member(s) changed tier")
+        elif name == "journeys":
+            from patronage.services.journeys import JourneyConfig, run_journeys
+
+            config = JourneyConfig.from_settings(get_settings())
+            counts = run_journeys(uow, program, when, config)
+            console.print(f"journeys: {dict(sorted(counts.items())) or 'nothing due'}")
         else:
-            from patronage.config import get_settings
             from patronage.services.privacy import apply_retention
 
             days = get_settings().retention_days

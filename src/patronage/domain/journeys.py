@@ -65,7 +65,9 @@ def parse_holidays(spec: str) -> tuple[Holiday, ...]:
         code, _, when = item.partition(":")
         parts = when.strip().split("-")
         if not code.strip().isidentifier() or len(parts) not in (2, 3):
-            raise InvalidInput(f"holiday {item!r}: expected code:MM-DD or code:YYYY-MM-DD", field="holidays")
+            raise InvalidInput(
+                f"holiday {item!r}: expected code:MM-DD or code:YYYY-MM-DD", field="holidays"
+            )
         try:
             numbers = [int(p) for p in parts]
             year = numbers[0] if len(numbers) == 3 else None
@@ -93,7 +95,9 @@ def is_birthday(birthday: date, day: date) -> bool:
     if (birthday.month, birthday.day) == (day.month, day.day):
         return True
     leap = day.year % 4 == 0 and (day.year % 100 != 0 or day.year % 400 == 0)
-    return (birthday.month, birthday.day) == (2, 29) and not leap and (day.month, day.day) == (2, 28)
+    return (
+        (birthday.month, birthday.day) == (2, 29) and not leap and (day.month, day.day) == (2, 28)
+    )
 
 
 def onboarding_steps_due(joined_on: date, today: date, has_purchased: bool) -> list[str]:
@@ -147,7 +151,9 @@ class QuietHours:
         try:
             start, end = (time.fromisoformat(p.strip()) for p in spec.split("-"))
         except ValueError:
-            raise InvalidInput(f"quiet hours {spec!r}: expected HH:MM-HH:MM", field="quiet_hours") from None
+            raise InvalidInput(
+                f"quiet hours {spec!r}: expected HH:MM-HH:MM", field="quiet_hours"
+            ) from None
         return cls(start, end)
 
     def ends_at(self, now: datetime, zone: ZoneInfo) -> datetime | None:

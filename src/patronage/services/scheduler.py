@@ -7,7 +7,9 @@ import threading
 
 from sqlalchemy import Engine
 
+from patronage.config import get_settings
 from patronage.services.expiry import expire_due_lots
+from patronage.services.journeys import JourneyConfig, run_journeys
 from patronage.services.tiers import review_tiers
 from patronage.storage.uow import UnitOfWork
 
@@ -24,6 +26,7 @@ def run_due_jobs(engine: Engine) -> None:
         now = uow.clock()
         expired = expire_due_lots(uow, code, now)
         moved = review_tiers(uow, code, now)
+        run_journeys(uow, code, now, JourneyConfig.from_settings(get_settings()))
         if expired or moved:
             log.info("program %s: expired %d lot(s), %d tier change(s)", code, expired, moved)
 

@@ -163,7 +163,7 @@ class JourneyRepository:
     def lots_expiring(
         self, program_id: int, now: datetime, until: datetime
     ) -> list[tuple[int, int, int, datetime]]:
-        """(lot id, member id, points left, expires_at) of spendable lots expiring in (now, until]."""
+        """(lot id, member id, points left, expiry) of spendable lots expiring in (now, until]."""
         rows = self.session.execute(
             select(LotRow.id, LotRow.member_id, LotRow.remaining, LotRow.expires_at).where(
                 LotRow.program_id == program_id,
@@ -173,4 +173,4 @@ class JourneyRepository:
                 LotRow.expires_at <= until,
             )
         )
-        return [(i, m, r, e) for i, m, r, e in rows]
+        return [(i, m, r, e) for i, m, r, e in rows if e is not None]

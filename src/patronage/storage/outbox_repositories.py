@@ -56,14 +56,16 @@ class OutboxRepository:
             raise NotFound(f"no outbox message {message_id}", message_id=message_id)
         return _message(row)
 
-    def change(self, message_id: int, expected_status: str, claim_id: str | None, **values: Any) -> bool:
-        """Move a message on, only if it is still in ``expected_status`` under ``claim_id``
+    def change(
+        self, message_id: int, expected_status: str, held_by: str | None, **values: Any
+    ) -> bool:
+        """Move a message on, only if it is still in ``expected_status`` under the claim ``held_by``
         (so a worker whose claim lapsed cannot overwrite another worker's result)."""
         statement = update(OutboxRow).where(
             OutboxRow.id == message_id, OutboxRow.status == expected_status
         )
-        if claim_id is not None:
-            statement = statement.where(OutboxRow.claim_id == claim_id)
+        if held_by is not None:
+            statement = statement.where(OutboxRow.claim_id == held_by)
         return bool(self.session.execute(statement.values(**values)).rowcount)  # type: ignore[attr-defined]
 
     def claim(self, now: datetime, limit: int, claim_id: str) -> list[int]:
@@ -112,7 +114,7 @@ class OutboxRepository:
                 last_error="worker stopped while sending: may or may not have been delivered",
             )
         )
-        return tuple(r.rowcount for r in (lapsed_claims, webhooks, doubtful))  # type: ignore[attr-defined, return-value]
+        return tuple(r.rowcount for r in (lapsed_claims, webhooks, doubtful))  # type: ignore[attr-defined]
 
     def sent_since(self, member_id: int, since: datetime) -> int:
         """Journey messages sent to a member since ``since`` (for the weekly cap)."""
@@ -163,23 +165,34 @@ class OutboxRepository:
 class WebhookRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._subscribers: dict[int, list[tuple[int, str, list[Any]]]] = {}
 
     def add(self, program_id: int, url: str, secret: str, events: list[str], now: datetime) -> int:
         row = WebhookSubscriberRow(
-            program_id=program_id, url=url, secret=secret, events=events, active=True, created_at=now
+            program_id=program_id,
+            url=url,
+            secret=secret,
+            events=events,
+            active=True,
+            created_at=now,
         )
         self.session.add(row)
         self.session.flush()
         return row.id
 
     def listening(self, program_id: int, event: str) -> list[tuple[int, str]]:
-        """(id, url) of the active subscribers of a program that want ``event``."""
-        rows = self.session.execute(
-            select(WebhookSubscriberRow.id, WebhookSubscriberRow.url, WebhookSubscriberRow.events)
-            .where(WebhookSubscriberRow.program_id == program_id, WebhookSubscriberRow.active)
-            .order_by(WebhookSubscriberRow.id)
-        )
-        return [(i, url) for i, url, events in rows if event in (events or [])]
+        """(id, url) of the active subscribers of a program that want ``event``
+        (read once per unit of work)."""
+        if program_id not in self._subscribers:
+            rows = self.session.execute(
+                select(
+                    WebhookSubscriberRow.id, WebhookSubscriberRow.url, WebhookSubscriberRow.events
+                )
+                .where(WebhookSubscriberRow.program_id == program_id, WebhookSubscriberRow.active)
+                .order_by(WebhookSubscriberRow.id)
+            )
+            self._subscribers[program_id] = [(i, url, list(ev or [])) for i, url, ev in rows]
+        return [(i, url) for i, url, events in self._subscribers[program_id] if event in events]
 
     def get(self, subscriber_id: int) -> WebhookSubscriberRow:
         row = self.session.get(WebhookSubscriberRow, subscriber_id)

@@ -1,0 +1,1 @@
+"""Message delivery for care journeys and webhooks: channels and bilingual templates."""
