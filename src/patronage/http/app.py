@@ -63,4 +63,7 @@ def create_app(engine: Engine, clock: Clock = system_clock) -> FastAPI:
             raise HTTPException(503, "database unavailable") from None
         return {"status": "ok"}
 
+    from patronage.web import views as web_views
+
+    web_views.install(app)  # the pages for people: /login, /dashboard, /counter, /portal
     return app

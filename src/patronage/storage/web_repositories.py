@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from patronage.storage.tables import PortalCodeRow, SignInAttemptRow, StaffUserRow
+from patronage.storage.tables import EventRow, PortalCodeRow, SignInAttemptRow, StaffUserRow
 
 
 class StaffUserRepository:
@@ -101,3 +101,15 @@ class PortalCodeRepository:
             .values(used_at=at)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def recent_events(session: Session, member_id: int, limit: int) -> list[EventRow]:
+    """A member's latest events (purchases, refunds, custom), newest first."""
+    return list(
+        session.scalars(
+            select(EventRow)
+            .where(EventRow.member_id == member_id)
+            .order_by(EventRow.occurred_at.desc(), EventRow.id.desc())
+            .limit(limit)
+        )
+    )
