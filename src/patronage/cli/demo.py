@@ -21,4 +21,8 @@ def demo(
 
     with cli_errors(), database(db, prepare=True) as engine, console.status("loading demo data"):
         report = load_demo(UnitOfWork(engine), members, seed)
+        from patronage.services.staff_users import ensure_demo_admin
+
+        password = ensure_demo_admin(UnitOfWork(engine))
     print_report(report, "demo events")
+    console.print(f"web app: sign in at /login as [bold]admin[/bold] / [bold]{password}[/bold]")

@@ -126,3 +126,16 @@ def get_staff_user(uow: UnitOfWork, user_id: int) -> StaffUser | None:
         if row is None or row.disabled_at is not None:
             return None
         return StaffUser(row.id, row.username, row.role)
+
+
+def ensure_demo_admin(uow: UnitOfWork, username: str = "admin") -> str:
+    """Create (or give a fresh password to) the demo's admin user; return the password."""
+    password = secrets.token_urlsafe(12)
+    with uow:
+        row = uow.staff_users.by_username(username)
+        if row is None:
+            uow.staff_users.add(username, hash_password(password), "admin", uow.clock())
+        else:
+            uow.staff_users.set_password(row.id, hash_password(password))
+        uow.commit()
+    return password
