@@ -10,6 +10,7 @@ from patronage.domain import coupon_codes
 from patronage.domain.coupons import Coupon, CouponBatch, refusal
 from patronage.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from patronage.services.idempotency import run_once
+from patronage.services.webhook_events import emit
 from patronage.storage.uow import UnitOfWork
 
 
@@ -200,6 +201,9 @@ def issue_member_coupon(
                 raise
     coupon = u.coupons.by_code(code)
     assert coupon is not None
+    expiry = expires_at.isoformat() if expires_at else None
+    data = {"code": code, "batch_id": batch.id, "expires_at": expiry}
+    emit(u, batch.program_id, "coupon.issued", member_id, data)
     return coupon
 
 

@@ -11,6 +11,7 @@ from patronage.domain.ledger import Lot, lot_available_at, lot_expiry, plan_spen
 from patronage.domain.members import Member
 from patronage.domain.program import Program
 from patronage.errors import RuleViolation
+from patronage.services.webhook_events import emit
 from patronage.storage.uow import UnitOfWork
 
 
@@ -65,6 +66,9 @@ def credit(
             expires_at=expires_at if keep_expiry else lot_expiry(program, at),
             order_id=entry.get("order_id"),
         )
+    if kind == "earn":
+        data = {"points": points, "entry_id": entry_id, "order_id": entry.get("order_id")}
+        emit(uow, program.id, "points.earned", member.id, data)
     return Posting(entry_id, points, debt_repaid=repaid, lot_id=lot_id)
 
 
@@ -109,4 +113,7 @@ def debit(
         **entry,
     )
     uow.ledger.allocate(entry_id, [(lot, -pts) for lot, pts in plan])
+    if kind == "redeem":
+        data = {"points": points, "entry_id": entry_id}
+        emit(uow, program.id, "points.redeemed", member.id, data)
     return Posting(entry_id, -points, drawn=tuple(plan))

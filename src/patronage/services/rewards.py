@@ -14,6 +14,7 @@ from patronage.services.coupon_batches import add_batch
 from patronage.services.coupons import issue_member_coupon
 from patronage.services.idempotency import run_once
 from patronage.services.postings import debit
+from patronage.services.webhook_events import emit
 from patronage.storage.uow import UnitOfWork
 
 
@@ -248,6 +249,8 @@ def _hand_over(
         redeemed_at=now,
         actor=actor,
     )
+    data = {"reward": reward.code, "points": price, "coupon": coupon.code, "id": redemption_id}
+    emit(u, reward.program_id, "reward.redeemed", member_id, data)
     balance = balance_in(u, member_id)
     return RewardRedemption(
         redemption_id,

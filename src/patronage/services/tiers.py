@@ -8,6 +8,7 @@ from patronage.domain import tiers as rules
 from patronage.domain.members import Member
 from patronage.domain.program import Program, Tier
 from patronage.errors import InvalidInput, NotFound
+from patronage.services.webhook_events import tier_changed
 from patronage.storage.uow import UnitOfWork
 
 
@@ -44,6 +45,7 @@ def requalify_after_activity(
         return current
     since = max(at, member.tier_since) if member.tier_since else at
     uow.members.set_tier(member.id, _tier_id(decision.tier), since, decision.reason)
+    tier_changed(uow, program.id, member.id, decision.tier.code, decision.reason)
     return decision.tier
 
 
@@ -69,6 +71,7 @@ def review_member(
     if decision is None:
         return None
     uow.members.set_tier(member.id, _tier_id(decision.tier), review_at, decision.reason)
+    tier_changed(uow, program.id, member.id, decision.tier.code, decision.reason)
     return decision.tier
 
 
@@ -80,6 +83,7 @@ def _end_expired_overrides(uow: UnitOfWork, program: Program, as_of: datetime) -
         ended = member.tier_override_until or as_of
         qualified = rules.qualifying_tier(program, qualifying_value(uow, program, member_id, ended))
         uow.members.set_tier(member_id, _tier_id(qualified), ended, "manual override expired")
+        tier_changed(uow, program.id, member_id, qualified.code, "manual override expired")
         moved += 1
     return moved
 
@@ -140,6 +144,7 @@ def override_tier(
             actor,
             override_until=until,
         )
+        tier_changed(uow, program.id, member.id, tier.code, f"manual override: {reason}")
         uow.audit.add(
             at=now,
             actor=actor,
