@@ -19,6 +19,7 @@ from decimal import Decimal
 from statistics import fmean, median
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from patronage.domain.training import LearningGain, cohort_gain
@@ -46,22 +47,26 @@ def _purchases(uow: UnitOfWork) -> pd.DataFrame:
     return frame.sort_values(["customer_id", "occurred_at"], kind="stable")
 
 
+def _seconds(stamps: pd.Series) -> np.ndarray[Any, np.dtype[np.float64]]:
+    seconds: np.ndarray[Any, np.dtype[np.float64]] = (
+        (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
+    )
+    return seconds
+
+
 def _within(frame: pd.DataFrame, later: pd.DataFrame, days: int) -> pd.Series:
     """Whether each row's customer has a row of ``later`` in (occurred_at, +days]."""
-    times = later.groupby("customer_id")["occurred_at"].apply(lambda s: s.sort_values().to_numpy())
-    window = pd.Timedelta(days=days)
-
-    def hit(customer: int, at: pd.Timestamp) -> bool:
-        found = times.get(customer)
-        if found is None:
-            return False
-        return bool(((found > at.to_datetime64()) & (found <= (at + window).to_datetime64())).any())
-
-    return pd.Series(
-        [hit(c, t) for c, t in zip(frame["customer_id"], frame["occurred_at"], strict=True)],
-        index=frame.index,
-        dtype="float64",
-    )
+    times = {
+        customer: np.sort(_seconds(group["occurred_at"]))
+        for customer, group in later.groupby("customer_id")
+    }
+    empty = np.empty(0, dtype=np.float64)
+    hits = []
+    for customer, at in zip(frame["customer_id"], _seconds(frame["occurred_at"]), strict=True):
+        found = times.get(customer, empty)
+        after = int(np.searchsorted(found, at, side="right"))
+        hits.append(after < found.size and found[after] <= at + days * 86400)
+    return pd.Series(hits, index=frame.index, dtype="float64")
 
 
 def _served(purchases: pd.DataFrame, as_of: datetime, days: int) -> pd.DataFrame:

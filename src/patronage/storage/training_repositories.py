@@ -301,4 +301,4 @@ class TrainingRepository:
             .where(EnrollmentRow.completed_at.is_not(None))
             .order_by(QuizAttemptRow.enrollment_id, QuizAttemptRow.number)
         )
-        return [(e, a) for e, a in self.session.execute(query).tuples()]
+        return [(e, a) for e, a in self.session.execute(query)]
