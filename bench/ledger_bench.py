@@ -89,10 +89,12 @@ def free_port() -> int:
 
 
 def api_throughput(
-    url: str, members: int, clients: int, seconds: int, workers: int
+    url: str, members: int, clients: int, seconds: int, workers: int, rules: Path | None = None
 ) -> dict[str, float]:
     patronage("init", "--db", url)
     seed_members(url, members)
+    if rules is not None:
+        patronage("rules", "import", str(rules), "--db", url)
     key = patronage("apikey", "create", "--role", "staff", "--db", url).strip().splitlines()[-1]
     port = free_port()
     env = {**os.environ, "PATRONAGE_SCHEDULER": "false"}
@@ -154,6 +156,49 @@ def api_throughput(
         "errors": sum(v for k, v in counts.items() if k.startswith("status_")),
         "check_ok": float(check.returncode == 0),
     }
+
+
+def program_rules_yaml(path: Path, rules: int = 20, campaigns: int = 5) -> Path:
+    """A program with ``rules`` active rules spread over ``campaigns`` campaigns (caps,
+    budgets, segments, every action and stacking mode): `make bench BENCH_ARGS=--rules`."""
+    actions = [("multiplier", 2), ("bonus", 10), ("per_unit", 0.5), ("per_item", 3)]
+    conditions = [
+        "event.amount > 50.0",
+        'event.channel == "app" || event.amount >= 400.0',
+        "event.day_of_week in [0, 6]",
+        'member.tier in ["silver", "gold"]',
+        "member.days_since_join < 30 && event.amount > 20.0",
+        'event.items.exists(i, i.category == "coffee")',
+        "event.hour >= 7 && event.hour < 10",
+        'event.store == "s1"',
+    ]
+    stacking = ["stack", "best_of", "best_of", "stack", "exclusive"]
+    lines = ["program: default", "campaigns:"]
+    for c in range(campaigns):
+        lines += [
+            f"  - code: bench-c{c}",
+            f"    name: Bench campaign {c}",
+            "    segment: member.days_since_join >= 0",
+            "    budget: 1000000000",
+            "    caps: {day: 100000, month: 1000000}",
+            f"    priority: {c}",
+            f"    stacking: {stacking[c % len(stacking)]}",
+        ]
+    lines.append("rules:")
+    for r in range(rules):
+        action, value = actions[r % len(actions)]
+        lines += [
+            f"  - code: bench-r{r}",
+            f"    name: Bench rule {r}",
+            f"    campaign: bench-c{r % campaigns}",
+            f"    condition: '{conditions[r % len(conditions)]}'",
+            f"    action: {action}",
+            f"    value: {value}",
+        ]
+        if action == "per_item":
+            lines.append("    item_filter: 'item.quantity > 0.0'")
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def wait_for(base: str) -> None:
@@ -249,6 +294,12 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--rules",
+        action="store_true",
+        help="also run the API on PostgreSQL with 20 active rules in 5 campaigns "
+        "(target: at most 20%% slower than the default program)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     results = []
@@ -264,6 +315,25 @@ def main() -> None:
             f"{api['events_per_s'] / tps:.2f} x pgbench (target >= 0.50)",
         )
     )
+    if args.rules:
+        pg_rules = fresh_pg_database("patronage_bench_rules")
+        with_rules = api_throughput(
+            pg_rules,
+            args.members,
+            args.clients,
+            args.seconds,
+            args.workers,
+            program_rules_yaml(tmp / "rules.yaml"),
+        )
+        drop_pg_database("patronage_bench_rules")
+        results.append(
+            (
+                "API purchases, PostgreSQL, 20 rules in 5 campaigns",
+                f"{with_rules['events_per_s']:,.0f} events/s",
+                f"{with_rules['events_per_s'] / api['events_per_s']:.2f} x default program "
+                "(target >= 0.80)",
+            )
+        )
     sqlite = f"sqlite:///{tmp}/api.db"
     api_sqlite = api_throughput(sqlite, args.members, args.clients, args.seconds, args.workers)
     results.append(

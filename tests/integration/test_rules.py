@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select, text
+from tests.factories import Shop
 
 from patronage.clock import FixedClock
 from patronage.errors import InvalidInput
@@ -20,9 +21,9 @@ from patronage.services.events import EventRequest, record_event
 from patronage.services.tiers import override_tier
 from patronage.storage.rules_tables import CampaignRow
 from patronage.storage.tables import LedgerEntryRow, metadata
-from tests.factories import Shop
 
 SATURDAY = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
+BAD = 'member.tier == "gold" &&\n   event.amount >'
 COFFEE = [{"sku": "latte", "category": "coffee", "quantity": 1, "price": "100"}]
 WEEKEND_YAML = """
 program: default
@@ -237,8 +238,7 @@ def test_errors_at_event_time_do_not_fire_and_bad_rules_are_refused(shop: Shop) 
     add(shop, code="vip", condition="member.attributes.vip == true", action="bonus", value=5)
     assert shop.buy(member, "1.00").points_earned == 1
     with pytest.raises(InvalidInput) as raised:
-        add(shop, code="bad", condition='member.tier == "gold" &&\n   event.amount >', action="bonus",
-            value=1)  # fmt: skip
+        add(shop, code="bad", condition=BAD, action="bonus", value=1)
     assert raised.value.details["field"] == "condition"
     assert (raised.value.details["line"], raised.value.details["column"]) == (2, 18)
     with pytest.raises(InvalidInput) as raised:

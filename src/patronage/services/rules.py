@@ -9,7 +9,7 @@ a campaign's budget is spent by one conditional UPDATE that can never pass it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -96,12 +96,32 @@ NO_AWARDS = Awards()
 
 class State(Protocol):
     def cap_usage(
-        self, member_id: int, campaign_id: int, starts: dict[str, datetime]
-    ) -> dict[str, int]: ...
+        self, member_id: int, campaign_ids: Sequence[int], starts: dict[str, datetime]
+    ) -> dict[int, dict[str, int]]: ...
 
     def award_count(self, member_id: int, rule_code: str, since: datetime) -> int: ...
 
     def budget(self, campaign_id: int) -> tuple[int | None, int]: ...
+
+
+class LiveState:
+    """Caps and limits counted from the stored awards (under the member's lock); budgets
+    as read with the rules (the conditional UPDATE at spending time has the last word)."""
+
+    def __init__(self, repo: RulesRepository, spent: dict[int, int]) -> None:
+        self.repo = repo
+        self.spent = spent
+
+    def cap_usage(
+        self, member_id: int, campaign_ids: Sequence[int], starts: dict[str, datetime]
+    ) -> dict[int, dict[str, int]]:
+        return self.repo.cap_usage(member_id, campaign_ids, starts)
+
+    def award_count(self, member_id: int, rule_code: str, since: datetime) -> int:
+        return self.repo.award_count(member_id, rule_code, since)
+
+    def budget(self, campaign_id: int) -> tuple[int | None, int]:
+        return None, self.spent.get(campaign_id, 0)
 
 
 @dataclass
@@ -177,10 +197,12 @@ Candidates = list[tuple[Rule, Campaign | None]]
 
 def load_candidates(
     uow: UnitOfWork, program: Program, event_type: str, statuses: Iterable[str] = ("active",)
-) -> Candidates:
-    rows = RulesRepository(uow.session).live(program.id or 0, event_type, tuple(statuses))
+) -> tuple[Candidates, dict[int, int]]:
+    """The rules that may fire, with their campaigns; and each campaign's spent budget."""
+    rows = RulesRepository(uow.session).live(program.id or 0, event_type, list(statuses))
     split = len(_RULE_COLS)
-    return [(_rule_of(r[:split]), _campaign_of(r[split:])) for r in rows]
+    spent = {r[split]: int(r[-1] or 0) for r in rows if r[split] is not None}
+    return [(_rule_of(r[:split]), _campaign_of(r[split:-1])) for r in rows], spent
 
 
 def _needs_purchase_count(candidates: Candidates) -> bool:
@@ -213,6 +235,8 @@ def decide(
         key = campaign.code if campaign else None
         groups.setdefault(key, (campaign, []))[1].append(rule)
     standalone: list[RuleTrace] = []
+    usage: dict[int, dict[str, int]] | None = None
+    starts = {p: period_start(p, at, program.timezone, None) for p in ("day", "week", "month")}
     for key, (campaign, rules) in sorted(groups.items(), key=lambda g: g[0] or ""):
         rules = sorted(rules, key=lambda r: (-r.priority, r.code))
         ctrace = None
@@ -267,16 +291,18 @@ def decide(
         allowed = ctrace.requested
         assert campaign is not None and campaign.id is not None
         if campaign.caps and allowed > 0:
-            starts = {p: period_start(p, at, program.timezone, campaign) for p in campaign.caps}
-            used = state.cap_usage(member_id, campaign.id, starts)
+            if usage is None:
+                capped = sorted({c.id or 0 for _, c in candidates if c is not None and c.caps})
+                usage = state.cap_usage(member_id, capped, starts)
+            used = usage[campaign.id]
             for period, cap in campaign.caps.items():
                 left = max(0, cap - used[period])
                 ctrace.caps[period] = {"cap": cap, "used": used[period], "left": left}
                 allowed = min(allowed, left)
         if campaign.budget is not None and allowed > 0:
-            budget, spent = state.budget(campaign.id)
-            left = max(0, (budget or 0) - spent)
-            ctrace.budget = {"budget": budget or 0, "spent": spent, "left": left}
+            _, spent = state.budget(campaign.id)
+            left = max(0, campaign.budget - spent)
+            ctrace.budget = {"budget": campaign.budget, "spent": spent, "left": left}
             allowed = min(allowed, left)
         ctrace.points = allowed
         if ctrace.requested and not allowed:
@@ -344,7 +370,7 @@ def awards_for(
 ) -> Awards:
     """The points the program's active rules add to this event, spent from campaign
     budgets and recorded against caps. Called with the member's row locked."""
-    candidates = load_candidates(uow, program, request.type)
+    candidates, spent = load_candidates(uow, program, request.type)
     if not candidates:
         return NO_AWARDS
     from patronage.services.tiers import current_tier
@@ -364,7 +390,7 @@ def awards_for(
     repo = RulesRepository(uow.session)
     evaluation = decide(
         candidates,
-        repo,
+        LiveState(repo, spent),
         program,
         member.id,
         event,
@@ -529,7 +555,7 @@ def simulate(uow: UnitOfWork, body: Mapping[str, Any]) -> dict[str, Any]:
         if event_type == "purchase" and amount is not None:
             base = points_for_amount(int(amount * 100), program.earn_rate, tier.multiplier)
         statuses = ("active", "draft") if body.get("include_drafts", True) else ("active",)
-        candidates = load_candidates(uow, program, event_type, statuses)
+        candidates, spent = load_candidates(uow, program, event_type, statuses)
         event = event_context(
             event_type,
             at,
@@ -542,7 +568,7 @@ def simulate(uow: UnitOfWork, body: Mapping[str, Any]) -> dict[str, Any]:
         )
         evaluation = decide(
             candidates,
-            RulesRepository(uow.session),
+            LiveState(RulesRepository(uow.session), spent),
             program,
             state_member,
             event,
@@ -583,16 +609,14 @@ class MemoryState:
         self.budgets: dict[int, int | None] = {}
 
     def cap_usage(
-        self, member_id: int, campaign_id: int, starts: dict[str, datetime]
-    ) -> dict[str, int]:
-        return {
-            p: sum(
-                pts
-                for m, c, _, at, pts in self.awards
-                if m == member_id and c == campaign_id and at >= start
-            )
-            for p, start in starts.items()
-        }
+        self, member_id: int, campaign_ids: Sequence[int], starts: dict[str, datetime]
+    ) -> dict[int, dict[str, int]]:
+        usage = {}
+        for cid in campaign_ids:
+            mine = [(at, pts) for m, c, _, at, pts in self.awards if m == member_id and c == cid]
+            usage[cid] = {p: sum(pts for at, pts in mine if at >= s) for p, s in starts.items()}
+            usage[cid]["campaign"] = sum(pts for _, pts in mine)
+        return usage
 
     def award_count(self, member_id: int, rule_code: str, since: datetime) -> int:
         return sum(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from patronage.errors import NotFound
@@ -23,6 +23,45 @@ _CAMPAIGN_COLUMNS = (
     _C.priority, _C.stacking, _C.status, _C.revision,
 )  # fmt: skip
 _INSERT_AWARD = insert(RuleAwardRow.__table__)  # type: ignore[arg-type]
+_A = RuleAwardRow.__table__.c
+
+# Built once, parameters bound at execution: the earn path runs these on every event.
+_LIVE = (
+    select(*_RULE_COLUMNS, *_CAMPAIGN_COLUMNS, _C.spent)
+    .select_from(RuleRow.__table__)
+    .outerjoin(CampaignRow.__table__, _C.id == _R.campaign_id)
+    .where(
+        _R.program_id == bindparam("program_id"),
+        _R.is_current.is_(True),
+        _R.on_event == bindparam("event_type"),
+        _R.status.in_(bindparam("statuses", expanding=True)),
+    )
+)
+
+
+def _since(name: str) -> Any:
+    return func.coalesce(
+        func.sum(
+            case((_A.occurred_at >= bindparam(name, type_=_A.occurred_at.type), _A.points), else_=0)
+        ),
+        0,
+    )
+
+
+_USAGE = (
+    select(
+        _A.campaign_id,
+        _since("day"),
+        _since("week"),
+        _since("month"),
+        func.coalesce(func.sum(_A.points), 0),
+    )
+    .where(
+        _A.member_id == bindparam("member_id"),
+        _A.campaign_id.in_(bindparam("campaign_ids", expanding=True)),
+    )
+    .group_by(_A.campaign_id)
+)
 
 
 class RulesRepository:
@@ -35,38 +74,32 @@ class RulesRepository:
         self, program_id: int, event_type: str, statuses: Sequence[str]
     ) -> list[tuple[Any, ...]]:
         """Current versions of the rules for this event type, each with its campaign's
-        columns (or None), as plain tuples."""
-        query = (
-            select(*_RULE_COLUMNS, *_CAMPAIGN_COLUMNS)
-            .select_from(RuleRow.__table__)
-            .outerjoin(CampaignRow.__table__, _C.id == _R.campaign_id)
-            .where(
-                _R.program_id == program_id,
-                _R.is_current.is_(True),
-                _R.on_event == event_type,
-                _R.status.in_(statuses),
-            )
+        columns (or Nones) and the campaign's budget spent so far, as plain tuples."""
+        rows = self.session.execute(
+            _LIVE, {"program_id": program_id, "event_type": event_type, "statuses": statuses}
         )
-        return [tuple(row) for row in self.session.execute(query)]
+        return [tuple(row) for row in rows]
 
     def cap_usage(
-        self, member_id: int, campaign_id: int, starts: dict[str, datetime]
-    ) -> dict[str, int]:
-        """Points the member got from the campaign since each period's start."""
-        if not starts:
-            return {}
-        earliest = min(starts.values())
-        a = RuleAwardRow.__table__.c
-        sums = [
-            func.coalesce(func.sum(case((a.occurred_at >= start, a.points), else_=0)), 0)
-            for start in starts.values()
-        ]
-        row = self.session.execute(
-            select(*sums).where(
-                a.member_id == member_id, a.campaign_id == campaign_id, a.occurred_at >= earliest
-            )
-        ).one()
-        return {period: int(value) for period, value in zip(starts, row, strict=True)}
+        self, member_id: int, campaign_ids: Sequence[int], starts: dict[str, datetime]
+    ) -> dict[int, dict[str, int]]:
+        """Points the member got from each campaign since the start of this day, week
+        and month, and in all (awards only happen while a campaign runs, so that is the
+        campaign's total). One query for all the campaigns of an event."""
+        rows = self.session.execute(
+            _USAGE, {"member_id": member_id, "campaign_ids": list(campaign_ids), **starts}
+        )
+        usage = {
+            cid: dict.fromkeys(("day", "week", "month", "campaign"), 0) for cid in campaign_ids
+        }
+        for cid, day, week, month, total in rows:
+            usage[cid] = {
+                "day": int(day),
+                "week": int(week),
+                "month": int(month),
+                "campaign": int(total),
+            }
+        return usage
 
     def award_count(self, member_id: int, rule_code: str, since: datetime) -> int:
         a = RuleAwardRow.__table__.c
