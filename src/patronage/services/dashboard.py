@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -51,11 +51,13 @@ def _month_labels(start: datetime, end: datetime) -> list[str]:
 def _months(uow: UnitOfWork, f: q.DashboardFilter, point_value: Decimal) -> list[dict[str, Any]]:
     """Every month of the range, with its points and the outstanding balance at its end."""
     by_month = {row["month"]: row for row in q.monthly_points(uow.session, f)}
+    everywhere = replace(f, store=None)  # the balance owed is program-wide
+    net = {row["month"]: row["net"] for row in q.monthly_points(uow.session, everywhere)}
     outstanding = q.outstanding_before(uow.session, f.program_id, f.start)
     months = []
     for label in _month_labels(f.start, f.end):
         row = by_month.get(label, {"issued": 0, "redeemed": 0, "expired": 0, "net": 0})
-        outstanding += row["net"]
+        outstanding += net.get(label, 0)
         months.append(
             {
                 "month": label,

@@ -36,7 +36,7 @@ def _y_axis(top: float, fmt: Callable[[float], str]) -> str:
 
 
 def _x_labels(labels: Sequence[str], xs: Sequence[float]) -> str:
-    step = max(1, len(labels) // 8)
+    step = max(1, -(-len(labels) // 6))  # at most six labels, so they never overlap
     return "".join(
         f'<text x="{x:.1f}" y="{HEIGHT - PAD_BOTTOM + 18}" text-anchor="middle">'
         f"{escape(label)}</text>"
