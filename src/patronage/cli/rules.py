@@ -105,7 +105,9 @@ def replay(
     point_value: Annotated[
         str | None,
         typer.Option(
-            "--point-value", help="Cost of one point in currency units (default: the program's)."
+            "--point-value",
+            help="Cost of one point in currency units "
+            "(default: the program's point_value_minor / 100).",
         ),
     ] = None,
 ) -> None:

@@ -686,7 +686,7 @@ def replay(
             campaign_code,
             start,
             end,
-            point_value=point_value if point_value is not None else program.point_value_minor,
+            point_value=point_value if point_value is not None else program.point_value_minor / 100,
             budget=row.budget,
         )
         state = MemoryState()
