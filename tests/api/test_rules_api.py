@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from tests.api.conftest import Api
 
 from patronage.storage.tables import metadata
-from tests.api.conftest import Api
 
 RULE = {
     "code": "double-weekend",

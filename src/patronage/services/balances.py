@@ -127,7 +127,7 @@ def explain_balance(uow: UnitOfWork, member_id: int) -> dict[str, Any]:
 
 
 def _describe(entry: Entry) -> dict[str, Any]:
-    view = {
+    view: dict[str, Any] = {
         "entry_id": entry.id,
         "kind": entry.kind,
         "points": entry.points,
@@ -136,7 +136,7 @@ def _describe(entry: Entry) -> dict[str, Any]:
         "reason": entry.reason,
         "actor": entry.actor,
     }
-    fired = (entry.details or {}).get("rules")
+    fired: Any = (entry.details or {}).get("rules")
     if fired:  # earning rules: "+50: Double points weekend (v3)"
         view["rules"] = [f"+{r['points']}: {r['label']}" for r in fired]
     return view

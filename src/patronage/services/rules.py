@@ -294,10 +294,10 @@ def decide(
             if usage is None:
                 capped = sorted({c.id or 0 for _, c in candidates if c is not None and c.caps})
                 usage = state.cap_usage(member_id, capped, starts)
-            used = usage[campaign.id]
+            taken = usage[campaign.id]
             for period, cap in campaign.caps.items():
-                left = max(0, cap - used[period])
-                ctrace.caps[period] = {"cap": cap, "used": used[period], "left": left}
+                left = max(0, cap - taken[period])
+                ctrace.caps[period] = {"cap": cap, "used": taken[period], "left": left}
                 allowed = min(allowed, left)
         if campaign.budget is not None and allowed > 0:
             _, spent = state.budget(campaign.id)
@@ -1371,7 +1371,7 @@ def export_yaml(uow: UnitOfWork, program_code: str = "default") -> str:
             entry["status"] = r.status
             rules.append(entry)
     document = {"program": program.code, "campaigns": campaigns, "rules": rules}
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
 
 
 __all__ = [
