@@ -47,7 +47,7 @@ class PlanIn(Strict):
     stores: list[str] = Field(default=[], max_length=500)
     starts_at: AwareDatetime | None = None
     due_at: AwareDatetime | None = None
-    cost: Decimal | None = Field(default=None, ge=0, le=10**8, decimal_places=2)
+    cost: Decimal | None = Field(default=None, ge=0, le=99_999_999, decimal_places=2)
     sessions: list[LiveSessionIn] = Field(default=[], max_length=100)
 
 

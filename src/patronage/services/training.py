@@ -75,6 +75,8 @@ def update_staff(uow: UnitOfWork, staff_id: str, changes: dict[str, Any]) -> dic
         raise InvalidInput(f"unknown fields {sorted(unknown)}", field="body")
     if "name" in changes:
         _text(changes["name"], "name", 200, required=True)
+    if "active" in changes and not isinstance(changes["active"], bool):
+        raise InvalidInput("active must be true or false", field="active")
     with uow:
         row = uow.training.staff(staff_id)
         for name, value in changes.items():
