@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install demo test lint bench bench-analytics clean
+.PHONY: install demo test lint bench bench-analytics migration clean
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ $(LIFETIMES_VENV)/.installed:
 	$(LIFETIMES_VENV)/bin/python -m pip install --quiet 'lifetimes==0.11.3' 'numpy==1.26.4' \
 		'pandas==1.5.3' 'scipy==1.10.1' 'pyarrow==14.0.2' 'autograd==1.6.2'
 	touch $@
+
+migration: install
+	$(BIN)/python -m patronage.storage.regenerate_migration
+	$(BIN)/ruff format -q src/patronage/migrations/versions
 
 clean:
 	rm -rf $(VENV) patronage.db patronage.db-wal patronage.db-shm

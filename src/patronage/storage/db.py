@@ -8,13 +8,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
     """Create an engine with the settings the ledger relies on.
 
     SQLite: WAL journal, foreign keys on, and every transaction begins with
     ``BEGIN IMMEDIATE`` so that writers queue for the lock up front instead of
     failing when a read lock would have to be upgraded.
     PostgreSQL: psycopg 3, READ COMMITTED plus explicit row locks.
+    ``read_only`` engines (reports, monitoring) begin SQLite transactions deferred, so
+    they read a snapshot without queueing behind writers.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
@@ -44,7 +46,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

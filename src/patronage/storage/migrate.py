@@ -26,5 +26,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def make_revision(url: str, message: str) -> None:  # pragma: no cover - developer tool
-    command.revision(alembic_config(url), message=message, autogenerate=True)
+def make_revision(url: str, message: str, revision_id: str | None = None) -> None:
+    """Autogenerate a revision by comparing ``url``'s schema with the tables (developer tool)."""
+    command.revision(alembic_config(url), message=message, autogenerate=True, rev_id=revision_id)
