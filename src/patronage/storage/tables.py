@@ -601,6 +601,9 @@ from patronage.storage import rules_tables as _rules_tables  # noqa: E402, F401
 # Staff training (issue 6) lives in its own module, on the same metadata.
 from patronage.storage import training_tables as _training_tables  # noqa: E402, F401
 
+# Personalisation and paid membership (issue 9) live in their own module, on the same metadata.
+from patronage.storage import personalisation_tables as _personalisation_tables  # noqa: E402, F401
+
 
 class StaffUserRow(Base):
     """A person who signs in to the web app; the password is stored only as a hash."""

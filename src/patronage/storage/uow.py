@@ -12,6 +12,10 @@ from patronage.storage.complaint_repositories import ComplaintRepository
 from patronage.storage.coupon_repositories import CouponRepository
 from patronage.storage.journey_repositories import JourneyRepository
 from patronage.storage.outbox_repositories import OutboxRepository, WebhookRepository
+from patronage.storage.personalisation_repositories import (
+    MembershipRepository,
+    RecommendationRepository,
+)
 from patronage.storage.privacy_repositories import PrivacyRepository
 from patronage.storage.repositories import (
     AuditRepository,
@@ -64,6 +68,8 @@ class UnitOfWork:
         self.staff_users = StaffUserRepository(self.session)
         self.sign_in_attempts = SignInAttemptRepository(self.session)
         self.portal_codes = PortalCodeRepository(self.session)
+        self.recommendations = RecommendationRepository(self.session)
+        self.memberships = MembershipRepository(self.session)
         return self
 
     def __exit__(
