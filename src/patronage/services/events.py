@@ -85,13 +85,14 @@ def validate(request: EventRequest) -> None:
 def resolve_member(
     uow: UnitOfWork, program: Program, request: EventRequest, create: bool
 ) -> Member:
+    """The event's member, read under its row lock (a new member is ours alone)."""
     if request.member_id is not None:
-        member = uow.members.get(request.member_id)
+        member = uow.members.get(request.member_id, lock=True)
         if member.program_id != program.id:
             raise NotFound(f"no member {request.member_id} in program {program.code}")
         return member
     external_id = request.member_external_id or ""
-    found = uow.members.by_external_id(program.id or 0, external_id)
+    found = uow.members.by_external_id(program.id or 0, external_id, lock=True)
     if found is not None:
         return found
     if not create:
@@ -253,8 +254,6 @@ def apply_event(
     validate(request)
     program = uow.programs.get(request.program)
     member = resolve_member(uow, program, request, create_members)
-    uow.members.lock([member.id])
-    member = uow.members.get(member.id)  # re-read under the lock
     if request.type == "purchase":
         return _purchase(uow, program, member, request)
     if request.type == "refund":

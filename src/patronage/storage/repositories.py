@@ -81,10 +81,11 @@ class ProgramRepository:
         self.session = session
         self._cache: dict[object, Program] = {}
 
-    def _to_domain(self, row: ProgramRow) -> Program:
-        tiers = self.session.scalars(
-            select(TierRow).where(TierRow.program_id == row.id).order_by(TierRow.rank)
-        ).all()
+    def _to_domain(self, row: ProgramRow, tiers: Sequence[TierRow] | None = None) -> Program:
+        if tiers is None:
+            tiers = self.session.scalars(
+                select(TierRow).where(TierRow.program_id == row.id).order_by(TierRow.rank)
+            ).all()
         return Program(
             id=row.id,
             tiers=tuple(
@@ -95,10 +96,16 @@ class ProgramRepository:
 
     def get(self, code: str) -> Program:
         if code not in self._cache:
-            row = self.session.scalar(select(ProgramRow).where(ProgramRow.code == code))
-            if row is None:
+            rows = self.session.execute(
+                select(ProgramRow, TierRow)
+                .outerjoin(TierRow, TierRow.program_id == ProgramRow.id)
+                .where(ProgramRow.code == code)
+                .order_by(TierRow.rank)
+            ).all()
+            if not rows:
                 raise NotFound(f"no program {code!r}", program=code)
-            self._remember(self._to_domain(row))
+            tiers = [tier for _, tier in rows if tier is not None]
+            self._remember(self._to_domain(rows[0][0], tiers))
         return self._cache[code]
 
     def get_by_id(self, program_id: int) -> Program:
@@ -164,18 +171,27 @@ class MemberRepository:
     def _query(self) -> Any:
         return select(MemberRow, TierRow.code).outerjoin(TierRow, MemberRow.tier_id == TierRow.id)
 
-    def get(self, member_id: int) -> Member:
-        found = self.session.execute(self._query().where(MemberRow.id == member_id)).first()
+    def _locking(self, query: Any, lock: bool) -> Any:
+        """Add ``FOR UPDATE OF members`` on PostgreSQL (SQLite locks the database)."""
+        if lock and self.session.get_bind().dialect.name == "postgresql":
+            return query.with_for_update(of=MemberRow)
+        return query
+
+    def get(self, member_id: int, lock: bool = False) -> Member:
+        """One member; ``lock`` also takes the row lock that writes to it need."""
+        query = self._locking(self._query().where(MemberRow.id == member_id), lock)
+        found = self.session.execute(query).first()
         if found is None:
             raise NotFound(f"no member {member_id}", member_id=member_id)
         return self._to_domain(found[0], found[1])
 
-    def by_external_id(self, program_id: int, external_id: str) -> Member | None:
-        found = self.session.execute(
-            self._query().where(
-                MemberRow.program_id == program_id, MemberRow.external_id == external_id
-            )
-        ).first()
+    def by_external_id(
+        self, program_id: int, external_id: str, lock: bool = False
+    ) -> Member | None:
+        query = self._query().where(
+            MemberRow.program_id == program_id, MemberRow.external_id == external_id
+        )
+        found = self.session.execute(self._locking(query, lock)).first()
         return None if found is None else self._to_domain(found[0], found[1])
 
     def ids_by_external_id(self, program_id: int, external_ids: Sequence[str]) -> dict[str, int]:
