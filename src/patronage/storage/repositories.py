@@ -14,10 +14,10 @@ from patronage.domain.members import Member
 from patronage.domain.program import Program, Tier
 from patronage.errors import NotFound
 from patronage.storage.tables import (
-    Base,
     AllocationRow,
     ApiKeyRow,
     AuditRow,
+    Base,
     EventRow,
     IdempotencyRow,
     JobRunRow,
