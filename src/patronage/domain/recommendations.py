@@ -150,7 +150,7 @@ def may_offer(facts: ItemFacts, store: str | None, bought: Collection[str]) -> b
     """Sold at the member's usual store lately, in stock, and not a one-off just bought."""
     if facts.in_stock is False:
         return False
-    if store is not None and facts.stores and store not in facts.stores:
+    if store is not None and store not in facts.stores:
         return False
     return facts.repeat or facts.sku not in bought
 

@@ -50,7 +50,13 @@ def _member_schedule(rng: random.Random, plan: DemoPlan, index: int) -> list[dat
             )
 
 
-def _basket(rng: random.Random) -> tuple[Decimal, list[dict[str, object]]]:
+def _sku_number(draw: int, taste: int) -> int:
+    """Three draws in four pick one of the three SKUs of the member's taste group in
+    every category (so baskets have co-purchase structure); the fourth is any SKU."""
+    return taste * 3 + draw % 3 if draw < 9 else draw
+
+
+def _basket(rng: random.Random, taste: int = 0) -> tuple[Decimal, list[dict[str, object]]]:
     items: list[dict[str, object]] = []
     total = Decimal(0)
     for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
@@ -59,7 +65,7 @@ def _basket(rng: random.Random) -> tuple[Decimal, list[dict[str, object]]]:
         price = Decimal(rng.randint(low * 100, high * 100)) / 100
         items.append(
             {
-                "sku": f"{category}-{rng.randrange(12):02d}",
+                "sku": f"{category}-{_sku_number(rng.randrange(12), taste):02d}",
                 "category": category,
                 "quantity": "1",
                 "price": str(price),
@@ -76,7 +82,7 @@ def demo_events(plan: DemoPlan) -> list[EventRequest]:
         external_id = f"M{index + 1:06d}"
         store = rng.choice(STORES)
         for n, when in enumerate(_member_schedule(rng, plan, index)):
-            amount, items = _basket(rng)
+            amount, items = _basket(rng, taste=index * 7 % 4)
             order_id = f"{external_id}-{n + 1}"
             events.append(
                 EventRequest(

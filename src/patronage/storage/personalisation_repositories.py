@@ -70,12 +70,12 @@ class RecommendationRepository:
         return list(self.session.execute(query))
 
     def add_model(
-        self, items: Sequence[ItemFacts], neighbours: list[dict[str, Any]], **values: Any
+        self, facts: Sequence[ItemFacts], neighbours: list[dict[str, Any]], **values: Any
     ) -> int:
         row = RecommendationModelRow(**values)
         self.session.add(row)
         self.session.flush()
-        if items:
+        if facts:
             self.session.execute(
                 insert(RecommendationItemRow),
                 [
@@ -89,7 +89,7 @@ class RecommendationRepository:
                         "stores": sorted(f.stores),
                         "in_stock": f.in_stock,
                     }
-                    for f in items
+                    for f in facts
                 ],
             )
         if neighbours:
@@ -147,14 +147,12 @@ class RecommendationRepository:
             found.setdefault(sku, []).append((neighbour, similarity))
         return found
 
-    def sold_out_rewards(self, program_id: int, skus: Sequence[str]) -> set[str]:
-        """SKUs that are also reward codes with no stock left."""
+    def sold_out_rewards(self, program_id: int) -> set[str]:
+        """Reward codes with no stock left (a SKU that is also a reward code is sold out)."""
         return set(
             self.session.scalars(
                 select(RewardRow.code).where(
-                    RewardRow.program_id == program_id,
-                    RewardRow.code.in_(list(skus)),
-                    RewardRow.stock == 0,
+                    RewardRow.program_id == program_id, RewardRow.stock == 0
                 )
             )
         )
