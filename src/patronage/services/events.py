@@ -12,7 +12,7 @@ from patronage.domain.ledger import points_for_amount, reversal_for_refund
 from patronage.domain.members import Member
 from patronage.domain.program import Program
 from patronage.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from patronage.services import rules, tiers
+from patronage.services import membership, rules, tiers
 from patronage.services.idempotency import run_once
 from patronage.services.postings import credit
 from patronage.storage.uow import UnitOfWork
@@ -144,12 +144,16 @@ def _purchase(
     event_id = _store_event(uow, program, member, request)
     amount = to_minor(request.amount or Decimal(0))
     tier = tiers.current_tier(program, member)
-    points = points_for_amount(amount, program.earn_rate, tier.multiplier)
+    paid = membership.benefit_at(uow, member.id, request.occurred_at)
+    multiplier = tier.multiplier * (paid.earn_multiplier if paid else 1)
+    points = points_for_amount(amount, program.earn_rate, multiplier)
     awards = rules.awards_for(uow, program, member, request, event_id, points)
     base_points, points = points, points + awards.points
     lot_id, repaid = None, 0
     if points > 0:
         details = {"amount_minor": amount, "tier": tier.code, "multiplier": str(tier.multiplier)}
+        if paid:  # a paid membership's extra multiplier (services.membership)
+            details.update(paid_plan=paid.plan_code, paid_multiplier=str(paid.earn_multiplier))
         if awards.points:
             details.update(base_points=base_points, **awards.details)
         posting = credit(
