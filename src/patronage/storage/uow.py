@@ -11,6 +11,7 @@ from patronage.clock import Clock, system_clock
 from patronage.storage.complaint_repositories import ComplaintRepository
 from patronage.storage.coupon_repositories import CouponRepository
 from patronage.storage.journey_repositories import JourneyRepository
+from patronage.storage.offer_repositories import OfferRepository
 from patronage.storage.outbox_repositories import OutboxRepository, WebhookRepository
 from patronage.storage.personalisation_repositories import (
     MembershipRepository,
@@ -70,6 +71,7 @@ class UnitOfWork:
         self.portal_codes = PortalCodeRepository(self.session)
         self.recommendations = RecommendationRepository(self.session)
         self.memberships = MembershipRepository(self.session)
+        self.offers = OfferRepository(self.session)
         return self
 
     def __exit__(
