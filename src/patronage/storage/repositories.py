@@ -96,24 +96,25 @@ class ProgramRepository:
 
     def get(self, code: str) -> Program:
         if code not in self._cache:
-            rows = self.session.execute(
-                select(ProgramRow, TierRow)
-                .outerjoin(TierRow, TierRow.program_id == ProgramRow.id)
-                .where(ProgramRow.code == code)
-                .order_by(TierRow.rank)
-            ).all()
-            if not rows:
-                raise NotFound(f"no program {code!r}", program=code)
-            tiers = [tier for _, tier in rows if tier is not None]
-            self._remember(self._to_domain(rows[0][0], tiers))
+            self._load(ProgramRow.code == code, f"no program {code!r}")
         return self._cache[code]
+
+    def _load(self, condition: Any, missing: str) -> None:
+        """Read a program and its tiers in one query."""
+        rows = self.session.execute(
+            select(ProgramRow, TierRow)
+            .outerjoin(TierRow, TierRow.program_id == ProgramRow.id)
+            .where(condition)
+            .order_by(TierRow.rank)
+        ).all()
+        if not rows:
+            raise NotFound(missing)
+        tiers = [tier for _, tier in rows if tier is not None]
+        self._remember(self._to_domain(rows[0][0], tiers))
 
     def get_by_id(self, program_id: int) -> Program:
         if program_id not in self._cache:
-            row = self.session.get(ProgramRow, program_id)
-            if row is None:
-                raise NotFound(f"no program {program_id}", program_id=program_id)
-            self._remember(self._to_domain(row))
+            self._load(ProgramRow.id == program_id, f"no program {program_id}")
         return self._cache[program_id]
 
     def _remember(self, program: Program) -> None:
