@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install demo test lint bench bench-analytics migration clean
+.PHONY: install demo test lint bench bench-analytics soak load migration clean
 
 install: $(STAMP)
 
@@ -45,6 +45,12 @@ $(LIFETIMES_VENV)/.installed:
 	$(LIFETIMES_VENV)/bin/python -m pip install --quiet 'lifetimes==0.11.3' 'numpy==1.26.4' \
 		'pandas==1.5.3' 'scipy==1.10.1' 'pyarrow==14.0.2' 'autograd==1.6.2'
 	touch $@
+
+soak: install
+	cd bench && ../$(BIN)/python soak.py $(SOAK_ARGS)
+
+load: install
+	cd bench && ../$(BIN)/python load_test.py $(LOAD_ARGS)
 
 migration: install
 	$(BIN)/python -m patronage.storage.regenerate_migration
