@@ -59,6 +59,10 @@ def _register() -> None:
     app.command()(outbox.worker)
     app.add_typer(outbox.outbox_app, name="outbox")
     app.add_typer(outbox.webhooks_app, name="webhooks")
+    from patronage.cli import personalisation
+
+    app.add_typer(personalisation.recommend_app, name="recommend")
+    app.add_typer(personalisation.membership_app, name="membership")
 
 
 _register()
