@@ -101,3 +101,12 @@ def renew_due(uow: UnitOfWork, program: str = "default") -> RenewalRun:
     for member_id in live:
         _grant_coupons(uow, member_id, now, run)
     return run
+
+
+def run_personalisation(uow: UnitOfWork, program: str, now: datetime) -> None:
+    """The scheduler's pass: paid-membership renewals, and a new recommendation model
+    when the newest is a day old."""
+    from patronage.services.recommendations import train_if_stale
+
+    renew_due(uow, program)
+    train_if_stale(uow, program, now)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from patronage.config import get_settings
 from patronage.services.expiry import expire_due_lots
 from patronage.services.journeys import JourneyConfig, run_journeys
+from patronage.services.membership_jobs import run_personalisation
 from patronage.services.tiers import review_tiers
 from patronage.storage.uow import UnitOfWork
 
@@ -27,6 +28,7 @@ def run_due_jobs(engine: Engine) -> None:
         expired = expire_due_lots(uow, code, now)
         moved = review_tiers(uow, code, now)
         run_journeys(uow, code, now, JourneyConfig.from_settings(get_settings()))
+        run_personalisation(uow, code, now)
         if expired or moved:
             log.info("program %s: expired %d lot(s), %d tier change(s)", code, expired, moved)
 
