@@ -148,7 +148,9 @@ def recommend(uow: UnitOfWork, member_id: int, k: int = 10) -> MemberRecommendat
             )
         now = uow.clock()
         items = _items(uow, model.id, str(model.details.get("token", "")))
-        rows = uow.recommendations.member_events(member_id, now - timedelta(days=TRAIN_DAYS), now)
+        rows = uow.recommendations.member_events(
+            member_id, now - timedelta(days=TRAIN_DAYS), now + timedelta(seconds=1)
+        )
         history = interactions_of_rows(rows)
         neighbours = uow.recommendations.neighbours(model.id, sorted({i.sku for i in history}))
         sold_out = uow.recommendations.sold_out_rewards(member.program_id)
