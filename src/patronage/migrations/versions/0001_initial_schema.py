@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:13:40.182508
+Create Date: 2026-11-23 15:26:14.118842
 """
 
 from __future__ import annotations
@@ -220,6 +220,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
     )
     op.create_table(
+        "recommendation_models",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("program_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("as_of", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "trained_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("members", sa.Integer(), nullable=False),
+        sa.Column("items", sa.Integer(), nullable=False),
+        sa.Column("interactions", sa.Integer(), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["program_id"],
+            ["programs.id"],
+            name=op.f("fk_recommendation_models_program_id_programs"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendation_models")),
+    )
+    with op.batch_alter_table("recommendation_models", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_recommendation_models_program_trained", ["program_id", "trained_at"], unique=False
+        )
+
+    op.create_table(
         "sla_policies",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
@@ -359,6 +384,75 @@ def upgrade() -> None:
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.create_index("ix_members_email", ["email"], unique=False)
         batch_op.create_index("ix_members_phone", ["phone"], unique=False)
+
+    op.create_table(
+        "membership_plans",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("program_id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("period", sa.String(length=16), nullable=False),
+        sa.Column("fee_minor", sa.BigInteger(), nullable=False),
+        sa.Column("earn_multiplier", sa.Numeric(precision=12, scale=4), nullable=False),
+        sa.Column("free_delivery", sa.Boolean(), nullable=False),
+        sa.Column("member_prices", sa.Boolean(), nullable=False),
+        sa.Column(
+            "coupon_batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("coupons_per_month", sa.Integer(), nullable=False),
+        sa.Column("grace_days", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column(
+            "created_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["coupon_batch_id"],
+            ["coupon_batches.id"],
+            name=op.f("fk_membership_plans_coupon_batch_id_coupon_batches"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["program_id"], ["programs.id"], name=op.f("fk_membership_plans_program_id_programs")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_membership_plans")),
+        sa.UniqueConstraint("program_id", "code", name=op.f("uq_membership_plans_program_id_code")),
+    )
+    op.create_table(
+        "recommendation_items",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("model_id", sa.Integer(), nullable=False),
+        sa.Column("sku", sa.String(length=128), nullable=False),
+        sa.Column("category", sa.String(length=128), nullable=True),
+        sa.Column("buyers", sa.Integer(), nullable=False),
+        sa.Column("repeat", sa.Boolean(), nullable=False),
+        sa.Column("popularity", sa.Float(), nullable=False),
+        sa.Column("stores", sa.JSON(), nullable=False),
+        sa.Column("in_stock", sa.Boolean(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["model_id"],
+            ["recommendation_models.id"],
+            name=op.f("fk_recommendation_items_model_id_recommendation_models"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendation_items")),
+        sa.UniqueConstraint("model_id", "sku", name=op.f("uq_recommendation_items_model_id_sku")),
+    )
+    op.create_table(
+        "recommendation_neighbours",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("model_id", sa.Integer(), nullable=False),
+        sa.Column("sku", sa.String(length=128), nullable=False),
+        sa.Column("neighbour", sa.String(length=128), nullable=False),
+        sa.Column("similarity", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["model_id"],
+            ["recommendation_models.id"],
+            name=op.f("fk_recommendation_neighbours_model_id_recommendation_models"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendation_neighbours")),
+    )
+    with op.batch_alter_table("recommendation_neighbours", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_recommendation_neighbours_model_sku", ["model_id", "sku"], unique=False
+        )
 
     op.create_table(
         "rewards",
@@ -646,6 +740,52 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index("ix_events_member_time", ["member_id", "occurred_at"], unique=False)
+
+    op.create_table(
+        "memberships",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("program_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("plan_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column(
+            "started_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "period_start", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "period_end", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "grace_until", patronage.storage.tables.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("fee_paid_minor", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "cancelled_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("refund_minor", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "updated_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_memberships_member_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["membership_plans.id"],
+            name=op.f("fk_memberships_plan_id_membership_plans"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["program_id"], ["programs.id"], name=op.f("fk_memberships_program_id_programs")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_memberships")),
+        sa.UniqueConstraint("member_id", name=op.f("uq_memberships_member_id")),
+    )
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_memberships_period_end"), ["period_end"], unique=False)
 
     op.create_table(
         "outbox",
@@ -1076,6 +1216,70 @@ def upgrade() -> None:
         batch_op.create_index("ix_ledger_member_id", ["member_id", "id"], unique=False)
 
     op.create_table(
+        "membership_coupon_grants",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "membership_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("coupons", sa.Integer(), nullable=False),
+        sa.Column(
+            "granted_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["membership_id"],
+            ["memberships.id"],
+            name=op.f("fk_membership_coupon_grants_membership_id_memberships"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_membership_coupon_grants")),
+        sa.UniqueConstraint(
+            "membership_id", "month", name=op.f("uq_membership_coupon_grants_membership_id_month")
+        ),
+    )
+    op.create_table(
+        "membership_payments",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "membership_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("plan_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "period_start", patronage.storage.tables.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("period_end", patronage.storage.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reference", sa.String(length=128), nullable=True),
+        sa.Column("at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_membership_payments_member_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["membership_id"],
+            ["memberships.id"],
+            name=op.f("fk_membership_payments_membership_id_memberships"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["membership_plans.id"],
+            name=op.f("fk_membership_payments_plan_id_membership_plans"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_membership_payments")),
+    )
+    with op.batch_alter_table("membership_payments", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_membership_payments_member_id"), ["member_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_membership_payments_membership_id"), ["membership_id"], unique=False
+        )
+
+    op.create_table(
         "rule_awards",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("program_id", sa.Integer(), nullable=False),
@@ -1454,6 +1658,12 @@ def downgrade() -> None:
         batch_op.drop_index("ix_rule_awards_member_campaign")
 
     op.drop_table("rule_awards")
+    with op.batch_alter_table("membership_payments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_membership_payments_membership_id"))
+        batch_op.drop_index(batch_op.f("ix_membership_payments_member_id"))
+
+    op.drop_table("membership_payments")
+    op.drop_table("membership_coupon_grants")
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_ledger_member_id")
 
@@ -1499,6 +1709,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_member_sent")
 
     op.drop_table("outbox")
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_memberships_period_end"))
+
+    op.drop_table("memberships")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_member_time")
 
@@ -1535,6 +1749,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_rewards_category"))
 
     op.drop_table("rewards")
+    with op.batch_alter_table("recommendation_neighbours", schema=None) as batch_op:
+        batch_op.drop_index("ix_recommendation_neighbours_model_sku")
+
+    op.drop_table("recommendation_neighbours")
+    op.drop_table("recommendation_items")
+    op.drop_table("membership_plans")
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_index("ix_members_phone")
         batch_op.drop_index("ix_members_email")
@@ -1546,6 +1766,10 @@ def downgrade() -> None:
     op.drop_table("tiers")
     op.drop_table("surveys")
     op.drop_table("sla_policies")
+    with op.batch_alter_table("recommendation_models", schema=None) as batch_op:
+        batch_op.drop_index("ix_recommendation_models_program_trained")
+
+    op.drop_table("recommendation_models")
     op.drop_table("job_runs")
     with op.batch_alter_table("coupon_batches", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_coupon_batches_campaign_id"))
