@@ -69,7 +69,8 @@ def _grant_coupons(uow: UnitOfWork, member_id: int, now: datetime, run: RenewalR
     try:
         with uow:
             current = uow.memberships.of_member(member_id)
-            if current is None or not current.covers(now) or not current.plan.coupon_batch_id:
+            paid = current is not None and current.status == "active" and current.covers(now)
+            if current is None or not paid or not current.plan.coupon_batch_id:
                 return
             count = current.plan.coupons_per_month
             if count <= 0 or uow.memberships.granted(current.id, month):
