@@ -70,7 +70,7 @@ def _scores(rankings: list[list[str]], truths: list[set[str]], k: int) -> Scores
 def _default_split(uow: UnitOfWork, program_id: int) -> datetime:
     now = uow.clock()
     rows = uow.recommendations.events_between(program_id, now - timedelta(days=TRAIN_DAYS), now)
-    last = max((row[2] for row in rows), default=None)
+    last: datetime | None = max((row[2] for row in rows), default=None)
     if last is None:
         raise InvalidInput("there are no events to evaluate on", field="split_date")
     return last - timedelta(days=DEFAULT_HORIZON_DAYS)
