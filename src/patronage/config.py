@@ -61,7 +61,8 @@ class Settings(BaseSettings):
         description="No messages to members in these local hours (HH:MM-HH:MM; empty: none).",
     )
     messages_per_week: int = Field(
-        default=3, description="At most this many journey messages per member in 7 days (0: no cap)."
+        default=3,
+        description="At most this many journey messages per member in 7 days (0: no cap).",
     )
     outbox_max_attempts: int = Field(
         default=8, description="Attempts before a message goes to the dead-letter list."

@@ -595,14 +595,11 @@ class ValueEntryRow(Base):
     actor: Mapped[str | None] = mapped_column(String(128))
 
 
-# Earning rules and campaigns live in their own module, on the same metadata.
-from patronage.storage import rules_tables as _rules_tables  # noqa: E402, F401
-
-# Staff training (issue 6) lives in its own module, on the same metadata.
-from patronage.storage import training_tables as _training_tables  # noqa: E402, F401
-
-# Personalisation and paid membership (issue 9) live in their own module, on the same metadata.
+# Earning rules, staff training and personalisation have modules of their own, on the
+# same metadata.
 from patronage.storage import personalisation_tables as _personalisation_tables  # noqa: E402, F401
+from patronage.storage import rules_tables as _rules_tables  # noqa: E402, F401
+from patronage.storage import training_tables as _training_tables  # noqa: E402, F401
 
 
 class StaffUserRow(Base):
