@@ -70,6 +70,11 @@ class Membership:
         return self.status
 
 
+def plain(value: Decimal) -> str:
+    """A multiplier as people write it: 2, 1.5 (not 2.0000)."""
+    return format(value.normalize(), "f")
+
+
 def check_plan(
     code: str, period: str, fee_minor: int, earn_multiplier: Decimal, grace_days: int
 ) -> None:

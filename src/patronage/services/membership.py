@@ -20,6 +20,7 @@ from patronage.domain.membership import (
     Plan,
     check_plan,
     next_period,
+    plain,
     prorated_refund,
     renewal_is_due,
 )
@@ -133,7 +134,7 @@ def _view(uow: UnitOfWork, membership: Membership) -> MembershipView:
         membership.grace_until,
         membership.fee_paid_minor,
         membership.refund_minor,
-        str(plan.earn_multiplier),
+        plain(plan.earn_multiplier),
         plan.free_delivery,
         plan.member_prices,
         f"{last.kind}:{last.outcome}" if last else None,
@@ -347,4 +348,4 @@ def benefit_at(uow: UnitOfWork, member_id: int, at: datetime) -> PaidBenefit | N
     found = uow.memberships.of_member(member_id)
     if found is None or not found.covers(at) or found.plan.earn_multiplier == 1:
         return None
-    return PaidBenefit(found.plan.code, found.plan.earn_multiplier)
+    return PaidBenefit(found.plan.code, Decimal(plain(found.plan.earn_multiplier)))

@@ -88,8 +88,8 @@ def train(
         program_id = uow.programs.get(program).id or 0
         as_of = require_aware(as_of, "as_of") if as_of else uow.clock()
         rows = list(
-            uow.recommendations.events_between(
-                program_id, as_of - timedelta(days=TRAIN_DAYS), as_of
+            uow.recommendations.events_between(  # up to and including ``as_of``
+                program_id, as_of - timedelta(days=TRAIN_DAYS), as_of + timedelta(microseconds=1)
             )
         )
         interactions = interactions_of_rows(rows)

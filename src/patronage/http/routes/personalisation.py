@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from patronage.domain.membership import Plan
+from patronage.domain.membership import Plan, plain
 from patronage.http.deps import AdminOnly, AnyRole, IdempotencyKey, MemberPath, StaffOrAdmin, Uow
 from patronage.http.personalisation_schemas import (
     CancellationIn,
@@ -30,7 +30,7 @@ PlanPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="Plan id.")]
 
 def _plan(plan: Plan) -> PlanOut:
     data = asdict(plan)
-    data["earn_multiplier"] = str(plan.earn_multiplier)
+    data["earn_multiplier"] = plain(plan.earn_multiplier)
     return PlanOut(**{k: v for k, v in data.items() if k != "program_id"})
 
 
