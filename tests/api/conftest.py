@@ -58,6 +58,7 @@ class Api:
         self.engine = engine
         self.clock = clock
         self.http = httpx.Client(base_url=base + "/api/v1", timeout=30)
+        self.server_app: FastAPI | None = None
         self.keys = {
             role: create_api_key(UnitOfWork(engine, clock), role)
             for role in ("admin", "staff", "analyst")
@@ -107,5 +108,6 @@ def api(server: tuple[FastAPI, str], engine: Engine, clock: FixedClock) -> Itera
     app.state.engine, app.state.clock = engine, clock
     app.state.failed_logins = FailedLogins()
     client = Api(base, engine, clock)
+    client.server_app = app
     yield client
     client.http.close()
