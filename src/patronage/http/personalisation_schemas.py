@@ -116,8 +116,8 @@ class SpendReportOut(BaseModel):
     paid_after_mean_minor: float
     matched_after_mean_minor: float
     difference_minor: float
-    bootstrap_ci_minor: tuple[float, float] | None
-    t_ci_minor: tuple[float, float] | None
+    bootstrap_ci_minor: list[float] | None = Field(description="[low, high], 95%.")
+    t_ci_minor: list[float] | None = Field(description="[low, high], 95%.")
     paid_prior_mean_minor: float
     matched_prior_mean_minor: float
     raw_unpaid_after_mean_minor: float
