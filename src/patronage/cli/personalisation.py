@@ -108,6 +108,7 @@ def recommend_offers(
 @membership_app.command("plans")
 def membership_plans(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List the paid plans."""
+    from patronage.domain.membership import plain
     from patronage.services.membership import list_plans
     from patronage.storage.uow import UnitOfWork
 
@@ -120,7 +121,7 @@ def membership_plans(db: DbOption = None, as_json: JsonOption = False) -> None:
         state = "" if p.active else " (retired)"
         console.print(
             f"{p.code}: {p.name}, {p.period} {p.fee_minor} minor units, "
-            f"earn x{p.earn_multiplier}, grace {p.grace_days} days{state}"
+            f"earn x{plain(p.earn_multiplier)}, grace {p.grace_days} days{state}"
         )
 
 
