@@ -100,6 +100,25 @@ class Settings(BaseSettings):
         default=7, description="Care message when a member's complaint is unresolved this long."
     )
 
+    referral_referrer_points: int = Field(
+        default=200,
+        description="Points for a member whose referee makes a first qualifying purchase.",
+    )
+    referral_referee_points: int = Field(
+        default=100, description="Points for the referee on that first qualifying purchase."
+    )
+    referral_min_amount: int = Field(
+        default=5000, description="Smallest purchase (minor units) that qualifies a referral."
+    )
+    referral_limit: int = Field(default=20, description="Most referrals one member may make.")
+    birthday_points: int = Field(
+        default=100, description="Bonus points in a member's birthday month (0: none)."
+    )
+    birthday_window: str = Field(
+        default="month",
+        description="Award the birthday bonus in the birthday `month` or on the `day`.",
+    )
+
     def check_production(self) -> None:
         if self.environment == "production" and self.secret_key == "change-me":
             raise RuntimeError("PATRONAGE_SECRET_KEY must be set to a random value in production")

@@ -24,7 +24,6 @@ jobs_app = typer.Typer(
 )
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
-JOBS = ("expire", "tiers", "retention", "journeys")
 
 
 @contextmanager
@@ -115,7 +114,7 @@ def parse_as_of(as_of: str | None) -> datetime:
 
 @jobs_app.command("run")
 def jobs_run(
-    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(JOBS)}.")],
+    name: Annotated[str, typer.Argument(help="The job: see the list below.")],
     db: DbOption = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date or time (UTC if no zone).")
@@ -124,34 +123,16 @@ def jobs_run(
 ) -> None:
     """Run a job now: `expire` lapses due lots, `tiers` applies tier reviews,
     `retention` erases members inactive longer than PATRONAGE_RETENTION_DAYS,
-    `journeys` schedules the care-journey messages that are due."""
-    from patronage.config import get_settings
-    from patronage.services.expiry import expire_due_lots
-    from patronage.services.tiers import review_tiers
+    `journeys` schedules the care-journey messages that are due, `referrals` rewards
+    referrals whose referee bought, `birthdays` awards birthday bonus points,
+    `personalisation` renews paid memberships and refreshes recommendations."""
+    from patronage.services.jobs import JOBS
     from patronage.storage.uow import UnitOfWork
 
     with cli_errors(), database(db) as engine:
         if name not in JOBS:
             raise InvalidInput(f"unknown job {name!r}; jobs: {', '.join(JOBS)}", field="name")
-        when = parse_as_of(as_of)
-        uow = UnitOfWork(engine)
-        if name == "expire":
-            console.print(
-                f"expired {expire_due_lots(uow, program, when)} lot(s) as of {when.isoformat()}"
-            )
-        elif name == "tiers":
-            console.print(f"{review_tiers(uow, program, when)} member(s) changed tier")
-        elif name == "journeys":
-            from patronage.services.journeys import JourneyConfig, run_journeys
-
-            config = JourneyConfig.from_settings(get_settings())
-            counts = run_journeys(uow, program, when, config)
-            console.print(f"journeys: {dict(sorted(counts.items())) or 'nothing due'}")
-        else:
-            from patronage.services.privacy import apply_retention
-
-            days = get_settings().retention_days
-            console.print(f"erased {apply_retention(uow, program, when, days)} member(s)")
+        console.print(JOBS[name](UnitOfWork(engine), program, parse_as_of(as_of)))
 
 
 @apikey_app.command("create")

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from patronage import __version__
 from patronage.clock import Clock, system_clock
 from patronage.http import errors, guards, metrics
-from patronage.http.routes import analytics, events, members, privacy, transfers
+from patronage.http.routes import analytics, events, members, privacy, referrals, transfers
 from patronage.http.schemas import ErrorOut
 
 API_PREFIX = "/api/v1"
@@ -30,7 +30,7 @@ def create_app(engine: Engine, clock: Clock = system_clock) -> FastAPI:
     errors.install(app)
     metrics.install(app)
     guards.install(app, guards.FailedLogins())
-    for module in (members, events, transfers, privacy, analytics):
+    for module in (members, events, transfers, privacy, analytics, referrals):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     from patronage.http.routes import complaints, surveys
 

@@ -1,4 +1,4 @@
-"""The in-server scheduler: runs the due jobs (expiry, tier review) every few minutes."""
+"""The in-server scheduler: runs every job in services/jobs.py every few minutes."""
 
 from __future__ import annotations
 
@@ -7,30 +7,25 @@ import threading
 
 from sqlalchemy import Engine
 
-from patronage.config import get_settings
-from patronage.services.expiry import expire_due_lots
-from patronage.services.journeys import JourneyConfig, run_journeys
-from patronage.services.membership_jobs import run_personalisation
-from patronage.services.tiers import review_tiers
+from patronage.services.jobs import JOBS
 from patronage.storage.uow import UnitOfWork
 
 log = logging.getLogger("patronage.scheduler")
 
 
 def run_due_jobs(engine: Engine) -> None:
-    """One pass over every program. Both jobs are idempotent, so overlapping passes
-    (two servers, a manual run) do no harm."""
+    """One pass of every job over every program. The jobs are idempotent, so
+    overlapping passes (two servers, a manual run) do no harm; one job's failure
+    does not stop the others."""
     uow = UnitOfWork(engine)
     with uow:
         codes = uow.programs.codes()
     for code in codes:
-        now = uow.clock()
-        expired = expire_due_lots(uow, code, now)
-        moved = review_tiers(uow, code, now)
-        run_journeys(uow, code, now, JourneyConfig.from_settings(get_settings()))
-        run_personalisation(uow, code, now)
-        if expired or moved:
-            log.info("program %s: expired %d lot(s), %d tier change(s)", code, expired, moved)
+        for name, job in JOBS.items():
+            try:
+                log.info("program %s, %s: %s", code, name, job(uow, code, uow.clock()))
+            except Exception:  # logged; the next pass tries again
+                log.exception("program %s: job %s failed", code, name)
 
 
 def start_scheduler(engine: Engine, interval_seconds: int) -> threading.Event:

@@ -17,6 +17,7 @@ from patronage.storage.personalisation_repositories import (
     MembershipRepository,
     RecommendationRepository,
 )
+from patronage.storage.engagement_repositories import EngagementRepository
 from patronage.storage.privacy_repositories import PrivacyRepository
 from patronage.storage.repositories import (
     AuditRepository,
@@ -62,6 +63,7 @@ class UnitOfWork:
         self.coupons = CouponRepository(self.session)
         self.stored_value = StoredValueRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
+        self.engagement = EngagementRepository(self.session)
         self.training = TrainingRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.webhooks = WebhookRepository(self.session)

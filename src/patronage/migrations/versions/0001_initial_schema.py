@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:26:14.118842
+Create Date: 2026-11-23 15:37:13.977896
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import patronage.storage.tables
+
 
 revision = "0001"
 down_revision = None
@@ -861,6 +862,55 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_portal_codes_member_id"), ["member_id"], unique=False)
 
     op.create_table(
+        "referral_codes",
+        sa.Column(
+            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("code", sa.String(length=16), nullable=False),
+        sa.Column(
+            "created_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_referral_codes_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint("member_id", name=op.f("pk_referral_codes")),
+        sa.UniqueConstraint("code", name=op.f("uq_referral_codes_code")),
+    )
+    op.create_table(
+        "referrals",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("program_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "referrer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "referee_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column(
+            "created_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "rewarded_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("order_id", sa.String(length=128), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["program_id"], ["programs.id"], name=op.f("fk_referrals_program_id_programs")
+        ),
+        sa.ForeignKeyConstraint(
+            ["referee_id"], ["members.id"], name=op.f("fk_referrals_referee_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["referrer_id"], ["members.id"], name=op.f("fk_referrals_referrer_id_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referrals")),
+        sa.UniqueConstraint("referee_id", name=op.f("uq_referrals_referee_id")),
+    )
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_referrals_referrer_id"), ["referrer_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_referrals_status"), ["status"], unique=False)
+
+    op.create_table(
         "tier_history",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -1404,6 +1454,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_value_entries_refund_of"), ["refund_of"], unique=False)
 
     op.create_table(
+        "birthday_rewards",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "awarded_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["ledger_entries.id"],
+            name=op.f("fk_birthday_rewards_entry_id_ledger_entries"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_birthday_rewards_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_birthday_rewards")),
+        sa.UniqueConstraint("member_id", "year", name=op.f("uq_birthday_rewards_member_id_year")),
+    )
+    op.create_table(
         "lots",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("program_id", sa.Integer(), nullable=False),
@@ -1642,6 +1714,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_lots_expires_at"))
 
     op.drop_table("lots")
+    op.drop_table("birthday_rewards")
     with op.batch_alter_table("value_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_value_entries_refund_of"))
         batch_op.drop_index("ix_value_entries_account_id")
@@ -1699,6 +1772,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tier_history_member_id"))
 
     op.drop_table("tier_history")
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_referrals_status"))
+        batch_op.drop_index(batch_op.f("ix_referrals_referrer_id"))
+
+    op.drop_table("referrals")
+    op.drop_table("referral_codes")
     with op.batch_alter_table("portal_codes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_portal_codes_member_id"))
 
