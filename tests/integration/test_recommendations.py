@@ -104,3 +104,21 @@ def test_evaluation_beats_popularity_on_the_demo(engine: Engine) -> None:
     assert result.model.precision > result.popularity.precision
     assert result.model.recall > result.popularity.recall
     assert result.model.map > result.popularity.map
+
+
+def test_next_best_offer_wins_back_an_at_risk_high_spender(shop: Shop) -> None:
+    from patronage.domain.coupons import Discount
+    from patronage.services.coupon_batches import NewBatch, create_batch
+    from patronage.services.next_best_offer import next_best_offer, offers_for_program
+
+    batch = create_batch(shop.uow(), NewBatch("come back: 20% off", Discount("percent", 20)))
+    lapsed = shop.member("lapsed", joined_at=shop.clock() - timedelta(days=330))
+    for n in range(6):  # spent a lot, monthly, then stopped four months ago
+        shop.buy(lapsed, "900", at=shop.clock() - timedelta(days=300 - 30 * n))
+    choice = next_best_offer(shop.uow(), lapsed.id)
+    assert (choice.kind, choice.ref) == ("coupon", str(batch.id))
+    assert choice.reason.startswith("at risk, high value: win-back coupon")
+    everyone = offers_for_program(shop.uow())
+    assert len(everyone) == 14 and lapsed.id in {o.member_id for o in everyone}
+    with pytest.raises(NotFound):
+        next_best_offer(shop.uow(), 999_999)
