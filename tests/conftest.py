@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from patronage.clock import FixedClock
+from patronage.http.app import create_app
 from patronage.storage.db import make_engine
 from patronage.storage.tables import metadata
 
@@ -116,3 +121,27 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> 
     with admin_engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin_engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[tuple[FastAPI, str]]:
+    app = create_app(make_engine("sqlite:///:memory:"))
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    yield app, f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=5)

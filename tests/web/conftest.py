@@ -6,49 +6,25 @@ One server serves the session; each test points it at its own database and clock
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from tests.factories import Shop
 
 from patronage.clock import FixedClock
-from patronage.http.app import create_app
 from patronage.services.staff_users import create_staff_user
-from patronage.storage.db import make_engine
 
 PASSWORDS = {"admin": "admin-password-1", "staff": "staff-password-1", "analyst": "analyst-pass-1"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
-def web_server() -> Iterator[tuple[FastAPI, str]]:
-    app = create_app(make_engine("sqlite:///:memory:"))
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("test server did not start")
-        time.sleep(0.02)
-    yield app, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=5)
+def web_server(server: tuple[FastAPI, str]) -> tuple[FastAPI, str]:
+    """The session's live server (tests/conftest.py), shared with the API tests."""
+    return server
 
 
 class Site:
