@@ -102,3 +102,11 @@ def test_keys_never_logged(api: Api, caplog) -> None:  # type: ignore[no-untyped
     api.request("GET", "/members", params={"phone": "1"})
     api.request("GET", "/members/1", key="pat_secretprefix_secretvalue")
     assert api.keys["admin"] not in caplog.text and "secretvalue" not in caplog.text
+
+
+def test_nul_characters_are_refused_everywhere(api: Api) -> None:
+    member = api.request("POST", "/members", json={"external_id": "a\u0000b"})
+    assert member.status_code == 422 and "NUL" in member.json()["error"]["message"]
+    assert api.request("GET", "/members", params={"external_id": "a\x00"}).status_code == 422
+    assert api.request("GET", "/campaigns/a%00b").status_code == 422
+    assert count(api, "members") == 0

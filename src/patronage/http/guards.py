@@ -41,7 +41,8 @@ class FailedLogins:
 
 
 class BodyLimit:
-    """ASGI middleware: refuse bodies over the limit (413), declared or streamed."""
+    """ASGI middleware: refuse bodies over the limit (413), declared or streamed, and
+    NUL characters anywhere in the request (422: PostgreSQL text cannot hold them)."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -50,6 +51,9 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if b"%00" in scope.get("raw_path", b"") or b"%00" in scope.get("query_string", b""):
+            await self._refuse(scope, receive, send, 422, "text may not contain NUL characters")
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.limit):
@@ -63,6 +67,9 @@ class BodyLimit:
             if len(body) > self.limit:
                 await self._refuse(scope, receive, send)
                 return
+        if b"\\u0000" in body or b"\x00" in body:
+            await self._refuse(scope, receive, send, 422, "text may not contain NUL characters")
+            return
         sent = False
 
         async def replay() -> Message:
@@ -74,9 +81,12 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        message = f"request bodies are limited to {self.limit} bytes"
-        await JSONResponse(error_body("body_too_large", message), 413)(scope, receive, send)
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, status: int = 413, message: str = ""
+    ) -> None:
+        code = "body_too_large" if status == 413 else "invalid_input"
+        message = message or f"request bodies are limited to {self.limit} bytes"
+        await JSONResponse(error_body(code, message), status)(scope, receive, send)
 
 
 def install(app: FastAPI, failed_logins: FailedLogins) -> None:

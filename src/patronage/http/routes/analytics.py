@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import Field
 from sqlalchemy import Engine
 
 from patronage.analytics import churn as churn_grades
@@ -48,7 +49,7 @@ def pareto(
     _: Analyst,
     engine: Database,
     as_of: AsOf = None,
-    top: Annotated[list[float] | None, Query(gt=0, le=100)] = None,
+    top: Annotated[list[Annotated[float, Field(gt=0, le=100)]] | None, Query()] = None,
 ) -> Payload:
     data, day = _load(engine, as_of)
     revenue = customer_summary(data.transactions, day)["revenue"].to_numpy()
