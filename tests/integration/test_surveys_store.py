@@ -193,3 +193,18 @@ def test_staff_record_a_response_for_an_invitation(shop: Shop, survey: surveys.S
     assert (response.source, response.store, response.staff_id) == ("staff", "desk", "wang")
     with pytest.raises(Conflict):
         survey_responses.respond_by_token(shop.uow(), invitation.token, {"satisfied": 1})
+
+
+def test_purchase_surveys_job_invites_each_buyer_once(shop: Shop, survey: surveys.Survey) -> None:
+    from patronage.services.jobs import JOBS
+
+    yes = shop.member("y", consents={"email": True})
+    shop.buy(yes, "10.00")
+    shop.clock.advance(hours=1)
+    first = surveys.invite_recent_buyers(shop.uow(), "default", shop.clock())
+    assert first == {"invited": 1, "no_consent": 0, "recontact_limit": 0}
+    assert surveys.invite_recent_buyers(shop.uow(), "default", shop.clock()) == {}
+    shop.clock.advance(days=40)
+    shop.buy(yes, "11.00")
+    shop.clock.advance(hours=1)
+    assert "'invited': 1" in JOBS["surveys"](shop.uow(), "default", shop.clock())

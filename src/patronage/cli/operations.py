@@ -125,6 +125,8 @@ def jobs_run(
     `retention` erases members inactive longer than PATRONAGE_RETENTION_DAYS,
     `journeys` schedules the care-journey messages that are due, `referrals` rewards
     referrals whose referee bought, `birthdays` awards birthday bonus points,
+    `surveys` invites recent buyers to purchase-triggered surveys, `escalations` records
+    complaint clocks at risk or breached,
     `personalisation` renews paid memberships and refreshes recommendations."""
     from patronage.services.jobs import JOBS
     from patronage.storage.uow import UnitOfWork

@@ -49,6 +49,18 @@ def _birthdays(uow: UnitOfWork, program: str, when: datetime) -> str:
     return f"birthday bonus for {award_birthday_points(uow, program, when)} member(s)"
 
 
+def _surveys(uow: UnitOfWork, program: str, when: datetime) -> str:
+    from patronage.services.surveys import invite_recent_buyers
+
+    return f"survey invitations after purchases: {invite_recent_buyers(uow, program, when)}"
+
+
+def _escalations(uow: UnitOfWork, program: str, when: datetime) -> str:
+    from patronage.services.escalation import escalate_complaints
+
+    return f"{len(escalate_complaints(uow, when))} complaint clock(s) need escalation"
+
+
 def _personalisation(uow: UnitOfWork, program: str, when: datetime) -> str:
     from patronage.services.membership_jobs import run_personalisation
 
@@ -63,5 +75,7 @@ JOBS: dict[str, Job] = {
     "journeys": _journeys,
     "referrals": _referrals,
     "birthdays": _birthdays,
+    "surveys": _surveys,
+    "escalations": _escalations,
     "personalisation": _personalisation,
 }

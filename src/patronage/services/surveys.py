@@ -310,3 +310,27 @@ def set_survey_active(uow: UnitOfWork, survey_id: int, active: bool) -> Survey:
         row.active = active
         uow.commit()
         return survey_of(row)
+
+
+def invite_recent_buyers(uow: UnitOfWork, program_code: str, as_of: datetime) -> dict[str, int]:
+    """For every active survey triggered by purchases, invite those who bought since
+    the survey's last run (the first run looks back one day). Safe to repeat: a run
+    records how far it got, and re-contact limits apply to every invitation."""
+    from datetime import timedelta
+
+    totals: dict[str, int] = {}
+    with uow:
+        program = uow.programs.get(program_code)
+        surveys = [survey_of(row) for row in uow.surveys.all(program.id or 0)]
+        due = [s for s in surveys if s.active and s.trigger == "purchase"]
+        starts = {s.id: uow.jobs.last_as_of(f"survey:{s.id}", program.id or 0) for s in due}
+    for survey in due:
+        start = starts[survey.id] or as_of - timedelta(days=1)
+        if start >= as_of:
+            continue
+        for outcome, count in invite_after_purchases(uow, survey.id, start, as_of).items():
+            totals[outcome] = totals.get(outcome, 0) + count
+        with uow:
+            uow.jobs.record(f"survey:{survey.id}", program.id or 0, as_of, uow.clock())
+            uow.commit()
+    return totals
