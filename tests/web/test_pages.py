@@ -92,6 +92,7 @@ def test_member_lookup_and_redemption(site: Site) -> None:
     assert found.status_code == 303 and found.headers["location"] == f"/members/{ann.id}"
     page = client.get(f"/members/{ann.id}")
     assert "Ann" in page.text and 'id="balance-available">500<' in page.text
+    assert 'id="offer-title">Next best offer<' in page.text
     done = _post(site, client, f"/members/{ann.id}/redeem", f"/members/{ann.id}", points="200")
     assert done.status_code == 303  # type: ignore[attr-defined]
     after = client.get(done.headers["location"])  # type: ignore[attr-defined]

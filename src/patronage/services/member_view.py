@@ -10,6 +10,7 @@ from patronage.domain.members import Member
 from patronage.errors import InvalidInput, NotFound
 from patronage.services import balances
 from patronage.services.balances import BalanceView
+from patronage.services.next_best_offer import OfferView, next_best_offer
 from patronage.storage.uow import UnitOfWork
 from patronage.storage.web_repositories import recent_events
 
@@ -26,6 +27,7 @@ class MemberView:
     ledger: list[Entry]
     tier_history: list[dict[str, Any]]
     events: list[dict[str, Any]]
+    offer: OfferView
 
 
 def find_members(uow: UnitOfWork, query: str, program: str = "default") -> list[Member]:
@@ -66,6 +68,7 @@ def member_360(uow: UnitOfWork, member_id: int) -> MemberView:
         ledger=entries,
         tier_history=list(reversed(history)),
         events=events,
+        offer=next_best_offer(uow, member_id),
     )
 
 
