@@ -165,14 +165,26 @@ def test_expiring_points_remind_once_per_lot_and_tell_subscribers(
 def test_winback_after_a_lapse_and_care_after_a_complaint_left_open(
     shop: Shop, clock: FixedClock
 ) -> None:
+    from patronage.domain.coupons import Discount
+    from patronage.services.rewards import NewReward, add_reward
+
     member = texting(shop, "gone")
     shop.buy(member, "30.00")
+    add_reward(
+        shop.uow(),
+        NewReward(
+            code="cake", name="Free cake", points=20, discount=Discount("free_item", sku="cake")
+        ),
+        "admin",
+    )
     config = JourneyConfig(winback_days=90)
     run_journeys(shop.uow(), "default", clock.now + timedelta(days=89), config)
     assert "winback" not in {m.journey for m in messages(shop, member)}
     for days in (91, 95):
         run_journeys(shop.uow(), "default", clock.now + timedelta(days=days), config)
-    assert [m.step for m in messages(shop, member) if m.journey == "winback"] == ["lapsed"]
+    winback = [m for m in messages(shop, member) if m.journey == "winback"]
+    assert [m.step for m in winback] == ["lapsed"]
+    assert winback[0].payload["offer"] == "Free cake"  # the next best offer rides along
 
 
 def test_unsubscribe_link_withdraws_consent(shop: Shop, clock: FixedClock) -> None:

@@ -26,6 +26,7 @@ from patronage.domain.journeys import (
 from patronage.domain.messages import PENDING, Contact, choose_channel
 from patronage.domain.program import Program
 from patronage.services.webhook_events import emit
+from patronage.services.next_best_offer import offer_chooser
 from patronage.storage.uow import UnitOfWork
 
 JOURNEYS = ("birthday", "holiday", "onboarding", "winback", "points_expiring")
@@ -152,8 +153,14 @@ def _winback(p: _Planner, config: JourneyConfig) -> None:
         p.program.id or 0, lapsed_to - timedelta(days=LAPSE_WINDOW_DAYS), lapsed_to
     )
     contacts = p.uow.journeys.contacts(m for m, _ in lapsed)
+    offer_for = offer_chooser(p.uow, p.program) if lapsed else None
     for member_id, last_purchase in lapsed:
-        payload = {"template": "winback", "last_purchase": last_purchase.date().isoformat()}
+        offer = offer_for(member_id) if offer_for else None
+        payload = {
+            "template": "winback",
+            "last_purchase": last_purchase.date().isoformat(),
+            "offer": offer.name if offer and offer.kind else None,
+        }
         p.schedule(
             contacts[member_id], "winback", "lapsed", last_purchase.date().isoformat(), payload
         )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -130,6 +132,13 @@ def _choose(uow: UnitOfWork, member: Member, context: Context) -> OfferView:
         choice.value_segment,
         choice.reason,
     )
+
+
+def offer_chooser(uow: UnitOfWork, program: Program) -> Callable[[int], OfferView]:
+    """Inside an open unit of work: a function giving each member's offer, with the
+    program's thresholds and open offers read once (for journeys and batch runs)."""
+    context = _context(uow, program)
+    return lambda member_id: _choose(uow, uow.members.get(member_id), context)
 
 
 def next_best_offer(uow: UnitOfWork, member_id: int) -> OfferView:
