@@ -25,8 +25,8 @@ from patronage.domain.journeys import (
 )
 from patronage.domain.messages import PENDING, Contact, choose_channel
 from patronage.domain.program import Program
-from patronage.services.webhook_events import emit
 from patronage.services.next_best_offer import offer_chooser
+from patronage.services.webhook_events import emit
 from patronage.storage.uow import UnitOfWork
 
 JOURNEYS = ("birthday", "holiday", "onboarding", "winback", "points_expiring")
