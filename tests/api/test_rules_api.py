@@ -79,6 +79,8 @@ def test_bad_expression_is_422_with_field_and_position(api: Api) -> None:
     assert bad_segment.json()["error"]["details"]["field"] == "segment"
     unknown_campaign = api.request("POST", "/rules", json={**RULE, "campaign": "nope"})
     assert unknown_campaign.status_code == 422
+    nul = api.request("POST", "/rules", json={**RULE, "campaign": None, "name": "a\x00b"})
+    assert nul.status_code == 422, nul.text
 
 
 def test_simulate_shows_why_and_writes_nothing(api: Api) -> None:

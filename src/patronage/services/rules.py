@@ -857,7 +857,17 @@ CAMPAIGN_FIELDS = [
 ]
 
 
+def _no_nul(data: Mapping[str, Any], prefix: str) -> None:
+    """Text with NUL characters cannot be stored (PostgreSQL refuses them)."""
+    for key, value in data.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidInput(f"{key} contains a NUL character", field=f"{prefix}{key}")
+        if isinstance(value, Mapping):
+            _no_nul(value, f"{prefix}{key}.")
+
+
 def rule_from_dict(data: Mapping[str, Any], prefix: str = "") -> Rule:
+    _no_nul(data, prefix)
     unknown = sorted(set(data) - set(RULE_FIELDS))
     if unknown:
         raise InvalidInput(f"unknown field {unknown[0]!r}", field=f"{prefix}{unknown[0]}")
@@ -894,6 +904,7 @@ def rule_from_dict(data: Mapping[str, Any], prefix: str = "") -> Rule:
 
 
 def campaign_from_dict(data: Mapping[str, Any], prefix: str = "") -> Campaign:
+    _no_nul(data, prefix)
     unknown = sorted(set(data) - set(CAMPAIGN_FIELDS))
     if unknown:
         raise InvalidInput(f"unknown field {unknown[0]!r}", field=f"{prefix}{unknown[0]}")
