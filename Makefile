@@ -54,6 +54,7 @@ load: install
 
 migration: install
 	$(BIN)/python -m patronage.storage.regenerate_migration
+	$(BIN)/ruff check -q --fix src/patronage/migrations/versions
 	$(BIN)/ruff format -q src/patronage/migrations/versions
 
 clean:

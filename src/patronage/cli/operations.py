@@ -25,7 +25,6 @@ jobs_app = typer.Typer(
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
 
-
 @contextmanager
 def database(db: str | None, prepare: bool = False) -> Iterator[Engine]:
     """The engine for --db, closed when the command ends. ``prepare`` migrates to

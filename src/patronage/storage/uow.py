@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from patronage.clock import Clock, system_clock
 from patronage.storage.complaint_repositories import ComplaintRepository
 from patronage.storage.coupon_repositories import CouponRepository
+from patronage.storage.engagement_repositories import EngagementRepository
 from patronage.storage.journey_repositories import JourneyRepository
 from patronage.storage.offer_repositories import OfferRepository
 from patronage.storage.outbox_repositories import OutboxRepository, WebhookRepository
@@ -17,7 +18,6 @@ from patronage.storage.personalisation_repositories import (
     MembershipRepository,
     RecommendationRepository,
 )
-from patronage.storage.engagement_repositories import EngagementRepository
 from patronage.storage.privacy_repositories import PrivacyRepository
 from patronage.storage.repositories import (
     AuditRepository,
