@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	$(BIN)/patronage demo --members 2000
+	$(BIN)/patronage demo --members 500
 	$(BIN)/patronage serve
 
 test: install
