@@ -303,10 +303,7 @@ def test_replay_reports_and_writes_nothing(shop: Shop, engine: Engine) -> None:
     assert counts(engine) == before
 
 
-@pytest.mark.postgres
 def test_budget_is_never_overspent_under_concurrency(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("concurrency of row locks is a PostgreSQL matter")
     shop = Shop(engine, FixedClock(SATURDAY))
     campaign(shop, code="tiny", budget=95)
     add(shop, code="seven", campaign="tiny", action="bonus", value=7)
