@@ -22,7 +22,15 @@ _LOCALES = Path(__file__).parent / "locales"
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    messages: dict[str, str] = json.loads((_LOCALES / f"{lang}.json").read_text("utf-8"))
+    """The messages of ``lang``: ``locales/{lang}.json`` plus one file per page area in
+    ``locales/<area>/{lang}.json``. A key defined twice is a mistake and raises."""
+    messages: dict[str, str] = {}
+    for path in [_LOCALES / f"{lang}.json", *sorted(_LOCALES.glob(f"*/{lang}.json"))]:
+        part: dict[str, str] = json.loads(path.read_text("utf-8"))
+        twice = messages.keys() & part.keys()
+        if twice:
+            raise ValueError(f"{path}: message keys already defined: {sorted(twice)}")
+        messages.update(part)
     return messages
 
 
