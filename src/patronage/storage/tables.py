@@ -600,6 +600,7 @@ class ValueEntryRow(Base):
 from patronage.storage import engagement_tables as _engagement_tables  # noqa: E402, F401
 from patronage.storage import personalisation_tables as _personalisation_tables  # noqa: E402, F401
 from patronage.storage import rules_tables as _rules_tables  # noqa: E402, F401
+from patronage.storage import segment_tables as _segment_tables  # noqa: E402, F401
 from patronage.storage import training_tables as _training_tables  # noqa: E402, F401
 
 

@@ -30,6 +30,7 @@ from patronage.storage.repositories import (
     ProgramRepository,
 )
 from patronage.storage.reward_repositories import RewardRepository
+from patronage.storage.segment_repositories import SegmentRepository
 from patronage.storage.survey_repositories import SurveyRepository
 from patronage.storage.training_repositories import TrainingRepository
 from patronage.storage.wallet_repositories import StoredValueRepository
@@ -74,6 +75,7 @@ class UnitOfWork:
         self.recommendations = RecommendationRepository(self.session)
         self.memberships = MembershipRepository(self.session)
         self.offers = OfferRepository(self.session)
+        self.segments = SegmentRepository(self.session)
         return self
 
     def __exit__(

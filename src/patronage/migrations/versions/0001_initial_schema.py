@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:37:13.977896
+Create Date: 2026-11-23 17:27:37.133255
 """
 
 from __future__ import annotations
@@ -243,6 +243,32 @@ def upgrade() -> None:
             "ix_recommendation_models_program_trained", ["program_id", "trained_at"], unique=False
         )
 
+    op.create_table(
+        "segments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("program_id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("definition", sa.JSON(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=True),
+        sa.Column("member_count", sa.Integer(), nullable=False),
+        sa.Column("revenue_minor", sa.BigInteger(), nullable=True),
+        sa.Column("total_revenue_minor", sa.BigInteger(), nullable=True),
+        sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column(
+            "created_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "refreshed_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["program_id"], ["programs.id"], name=op.f("fk_segments_program_id_programs")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
+        sa.UniqueConstraint("program_id", "code", name=op.f("uq_segments_program_id_code")),
+    )
     op.create_table(
         "sla_policies",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -908,6 +934,32 @@ def upgrade() -> None:
     with op.batch_alter_table("referrals", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_referrals_referrer_id"), ["referrer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_referrals_status"), ["status"], unique=False)
+
+    op.create_table(
+        "segment_members",
+        sa.Column("segment_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("rfm_segment", sa.String(length=32), nullable=True),
+        sa.Column("recency_days", sa.Integer(), nullable=True),
+        sa.Column("frequency", sa.Integer(), nullable=True),
+        sa.Column("monetary_minor", sa.BigInteger(), nullable=True),
+        sa.Column("r_score", sa.SmallInteger(), nullable=True),
+        sa.Column("f_score", sa.SmallInteger(), nullable=True),
+        sa.Column("m_score", sa.SmallInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_segment_members_member_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["segment_id"], ["segments.id"], name=op.f("fk_segment_members_segment_id_segments")
+        ),
+        sa.PrimaryKeyConstraint("segment_id", "member_id", name=op.f("pk_segment_members")),
+    )
+    with op.batch_alter_table("segment_members", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_segment_members_member_id"), ["member_id"], unique=False
+        )
 
     op.create_table(
         "tier_history",
@@ -1771,6 +1823,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tier_history_member_id"))
 
     op.drop_table("tier_history")
+    with op.batch_alter_table("segment_members", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_segment_members_member_id"))
+
+    op.drop_table("segment_members")
     with op.batch_alter_table("referrals", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_referrals_status"))
         batch_op.drop_index(batch_op.f("ix_referrals_referrer_id"))
@@ -1843,6 +1899,7 @@ def downgrade() -> None:
     op.drop_table("tiers")
     op.drop_table("surveys")
     op.drop_table("sla_policies")
+    op.drop_table("segments")
     with op.batch_alter_table("recommendation_models", schema=None) as batch_op:
         batch_op.drop_index("ix_recommendation_models_program_trained")
 
