@@ -597,6 +597,7 @@ class ValueEntryRow(Base):
 
 # Earning rules, staff training and personalisation have modules of their own, on the
 # same metadata.
+from patronage.storage import background_job_tables as _background_job_tables  # noqa: E402, F401
 from patronage.storage import engagement_tables as _engagement_tables  # noqa: E402, F401
 from patronage.storage import personalisation_tables as _personalisation_tables  # noqa: E402, F401
 from patronage.storage import rules_tables as _rules_tables  # noqa: E402, F401

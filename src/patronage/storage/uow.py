@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, SessionTransaction
 
 from patronage.clock import Clock, system_clock
+from patronage.storage.background_job_repositories import BackgroundJobRepository
 from patronage.storage.complaint_repositories import ComplaintRepository
 from patronage.storage.coupon_repositories import CouponRepository
 from patronage.storage.engagement_repositories import EngagementRepository
@@ -76,6 +77,7 @@ class UnitOfWork:
         self.memberships = MembershipRepository(self.session)
         self.offers = OfferRepository(self.session)
         self.segments = SegmentRepository(self.session)
+        self.background_jobs = BackgroundJobRepository(self.session)
         return self
 
     def __exit__(

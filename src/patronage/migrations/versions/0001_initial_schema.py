@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:27:37.133255
+Create Date: 2026-11-23 17:28:24.127937
 """
 
 from __future__ import annotations
@@ -33,6 +33,32 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
+    op.create_table(
+        "background_jobs",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("total", sa.BigInteger(), nullable=True),
+        sa.Column("done", sa.BigInteger(), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column(
+            "created_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("started_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "finished_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "updated_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_background_jobs")),
+    )
+    with op.batch_alter_table("background_jobs", schema=None) as batch_op:
+        batch_op.create_index("ix_background_jobs_created_at", ["created_at"], unique=False)
+
     op.create_table(
         "business_calendars",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -1923,5 +1949,9 @@ def downgrade() -> None:
     op.drop_table("programs")
     op.drop_table("idempotency_keys")
     op.drop_table("business_calendars")
+    with op.batch_alter_table("background_jobs", schema=None) as batch_op:
+        batch_op.drop_index("ix_background_jobs_created_at")
+
+    op.drop_table("background_jobs")
     op.drop_table("audit_log")
     # ### end Alembic commands ###
