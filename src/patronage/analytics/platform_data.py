@@ -42,8 +42,11 @@ def read_platform(con: BaseBackend, url: str) -> PlatformData:
         engine.dispose()
 
 
-def read_platform_engine(con: BaseBackend, engine: Engine) -> PlatformData:
-    events, members = _fetch(engine)
+def read_platform_engine(
+    con: BaseBackend, engine: Engine, program_id: int | None = None
+) -> PlatformData:
+    """All programs' data, or one program's when ``program_id`` is given."""
+    events, members = _fetch(engine, program_id)
     if not (events["type"].isin(TRANSACTION_TYPES)).any():
         raise InvalidInput("the database has no purchase or refund events", field="events")
     events["occurred_on"] = (
@@ -77,7 +80,7 @@ def read_platform_engine(con: BaseBackend, engine: Engine) -> PlatformData:
     )
 
 
-def _fetch(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _fetch(engine: Engine, program_id: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     events_query = select(
         MemberRow.external_id.label("customer_id"),
         EventRow.type,
@@ -86,6 +89,9 @@ def _fetch(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
         EventRow.items,
     ).join(MemberRow, MemberRow.id == EventRow.member_id)
     members_query = select(MemberRow.external_id.label("customer_id"), MemberRow.joined_at)
+    if program_id is not None:
+        events_query = events_query.where(MemberRow.program_id == program_id)
+        members_query = members_query.where(MemberRow.program_id == program_id)
     with engine.connect() as conn:
         events = pd.DataFrame(
             conn.execute(events_query).all(),

@@ -108,10 +108,13 @@ class SegmentRepository:
         return int(self.session.scalar(query) or 0)
 
     def ids_by_external_id(self, program_id: int, external_ids: Sequence[str]) -> dict[str, int]:
+        """Members of the program by external id; erased members are not found."""
         found: dict[str, int] = {}
         for chunk in _chunks(external_ids):
             query = select(MemberRow.external_id, MemberRow.id).where(
-                MemberRow.program_id == program_id, MemberRow.external_id.in_(chunk)
+                MemberRow.program_id == program_id,
+                MemberRow.erased_at.is_(None),
+                MemberRow.external_id.in_(chunk),
             )
             found.update({ext: mid for ext, mid in self.session.execute(query)})
         return found
@@ -120,7 +123,9 @@ class SegmentRepository:
         found: set[int] = set()
         for chunk in _chunks(member_ids):
             query = select(MemberRow.id).where(
-                MemberRow.program_id == program_id, MemberRow.id.in_(chunk)
+                MemberRow.program_id == program_id,
+                MemberRow.erased_at.is_(None),
+                MemberRow.id.in_(chunk),
             )
             found.update(self.session.scalars(query))
         return found
