@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from patronage.domain.rules import Campaign, Limit, Rule
 from patronage.errors import NotFound
 from patronage.storage.rules_tables import CampaignRow, RuleAwardRow, RuleRow
+from patronage.storage.tables import EventRow, TierHistoryRow
 
 _R = RuleRow.__table__.c
 _C = CampaignRow.__table__.c
-_RULE_COLUMNS = (
+RULE_COLUMNS = (
     _R.id, _R.code, _R.version, _R.name, _R.on_event, _R.condition, _R.action, _R.value,
     _R.item_filter, _R.priority, _R.limit_count, _R.limit_per, _R.status,
 )  # fmt: skip
@@ -27,7 +30,7 @@ _A = RuleAwardRow.__table__.c
 
 # Built once, parameters bound at execution: the earn path runs these on every event.
 _LIVE = (
-    select(*_RULE_COLUMNS, *_CAMPAIGN_COLUMNS, _C.spent)
+    select(*RULE_COLUMNS, *_CAMPAIGN_COLUMNS, _C.spent)
     .select_from(RuleRow.__table__)
     .outerjoin(CampaignRow.__table__, _C.id == _R.campaign_id)
     .where(
@@ -64,6 +67,79 @@ _USAGE = (
 )
 
 
+# Domain objects of the rows, kept per distinct row: the earn path builds no new
+# Rule or Campaign while the rules do not change.
+_RULES: dict[tuple[Any, ...], Rule] = {}
+_CAMPAIGNS: dict[tuple[Any, ...], Campaign] = {}
+_CACHE_MAX = 50_000
+
+Candidates = list[tuple[Rule, Campaign | None]]
+
+
+def rule_of_columns(row: tuple[Any, ...]) -> Rule:
+    """The rule of a row of :data:`RULE_COLUMNS` values."""
+    rule = _RULES.get(row)
+    if rule is None:
+        (id_, code, version, name, on, condition, action, value, item_filter, priority,
+         limit_count, limit_per, status) = row  # fmt: skip
+        rule = Rule(
+            code=code,
+            name=name,
+            condition=condition,
+            action=action,
+            value=Decimal(value),
+            on=on,
+            item_filter=item_filter,
+            priority=priority,
+            limit=Limit(limit_count, limit_per) if limit_count else None,
+            status=status,
+            version=version,
+            id=id_,
+        )
+        if len(_RULES) > _CACHE_MAX:
+            _RULES.clear()
+        _RULES[row] = rule
+    return rule
+
+
+def rule_of_row(row: RuleRow) -> Rule:
+    return rule_of_columns(tuple(getattr(row, c.name) for c in RULE_COLUMNS))
+
+
+def campaign_of_columns(row: tuple[Any, ...]) -> Campaign | None:
+    """The campaign of a row of campaign column values (None for a rule without one)."""
+    if row[0] is None:
+        return None
+    key = tuple(row[:7]) + (tuple(sorted((row[7] or {}).items())),) + tuple(row[8:])
+    campaign = _CAMPAIGNS.get(key)
+    if campaign is None:
+        (id_, code, name, starts_at, ends_at, segment, budget, caps, priority, stacking,
+         status, _revision) = row  # fmt: skip
+        campaign = Campaign(
+            code=code,
+            name=name,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            segment=segment,
+            budget=budget,
+            caps={k: int(v) for k, v in (caps or {}).items()},
+            priority=priority,
+            stacking=stacking,
+            status=status,
+            id=id_,
+        )
+        if len(_CAMPAIGNS) > _CACHE_MAX:
+            _CAMPAIGNS.clear()
+        _CAMPAIGNS[key] = campaign
+    return campaign
+
+
+def campaign_of_row(row: CampaignRow) -> Campaign:
+    campaign = campaign_of_columns(tuple(getattr(row, c.name) for c in _CAMPAIGN_COLUMNS))
+    assert campaign is not None
+    return campaign
+
+
 class RulesRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -72,13 +148,19 @@ class RulesRepository:
 
     def live(
         self, program_id: int, event_type: str, statuses: Sequence[str]
-    ) -> list[tuple[Any, ...]]:
-        """Current versions of the rules for this event type, each with its campaign's
-        columns (or Nones) and the campaign's budget spent so far, as plain tuples."""
+    ) -> tuple[Candidates, dict[int, int]]:
+        """Current versions of the rules for this event type, each with its campaign (or
+        None); and the budget each campaign has spent so far."""
         rows = self.session.execute(
             _LIVE, {"program_id": program_id, "event_type": event_type, "statuses": statuses}
-        )
-        return [tuple(row) for row in rows]
+        ).all()
+        split = len(RULE_COLUMNS)
+        spent = {r[split]: int(r[-1] or 0) for r in rows if r[split] is not None}
+        candidates = [
+            (rule_of_columns(tuple(r[:split])), campaign_of_columns(tuple(r[split:-1])))
+            for r in rows
+        ]
+        return candidates, spent
 
     def cap_usage(
         self, member_id: int, campaign_ids: Sequence[int], starts: dict[str, datetime]
@@ -150,6 +232,34 @@ class RulesRepository:
             query = query.where(orders.occurred_at < before)
         return int(self.session.scalar(query) or 0)
 
+    # --- replay: stored events and tier history, read only ------------------------------
+
+    def events_between(
+        self, program_id: int, types: Collection[str], start: datetime, end: datetime
+    ) -> Iterator[EventRow]:
+        """The program's events of these types in [start, end), oldest first, streamed."""
+        query = (
+            select(EventRow)
+            .where(
+                EventRow.program_id == program_id,
+                EventRow.type.in_(list(types)),
+                EventRow.occurred_at >= start,
+                EventRow.occurred_at < end,
+            )
+            .order_by(EventRow.occurred_at, EventRow.id)
+            .execution_options(yield_per=1000)
+        )
+        return iter(self.session.scalars(query))
+
+    def tier_history(self, member_id: int) -> list[tuple[datetime, datetime | None, int]]:
+        """(valid from, valid to, tier id) of each of the member's tier periods."""
+        rows = self.session.execute(
+            select(TierHistoryRow.valid_from, TierHistoryRow.valid_to, TierHistoryRow.tier_id)
+            .where(TierHistoryRow.member_id == member_id)
+            .order_by(TierHistoryRow.valid_from, TierHistoryRow.id)
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
     # --- administration ------------------------------------------------------------
 
     def rule_rows(
@@ -167,6 +277,13 @@ class RulesRepository:
         if not rows:
             raise NotFound(f"no rule {code!r}", rule=code)
         return rows[-1]
+
+    def last_version(self, program_id: int, code: str) -> int:
+        """The highest version of a rule so far (0 for a new rule)."""
+        last = self.session.scalar(
+            select(func.max(_R.version)).where(_R.program_id == program_id, _R.code == code)
+        )
+        return int(last or 0)
 
     def add_rule_version(self, row: RuleRow) -> RuleRow:
         self.session.execute(

@@ -1,0 +1,173 @@
+"""Earning rules on the earn path: the awards of one purchase or custom event.
+
+:func:`awards_for` runs once per event, with the member's row already locked: caps and
+frequency limits are counted under that lock, and a campaign's budget is spent by one
+conditional UPDATE that can never pass it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from patronage.domain.members import Member
+from patronage.domain.program import Program
+from patronage.domain.rules import MemberFacts, event_context, member_context
+from patronage.services.rule_decisions import Award, decide
+from patronage.storage.rules_repository import Candidates, RulesRepository
+from patronage.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Awards:
+    awards: tuple[Award, ...] = ()
+
+    @property
+    def points(self) -> int:
+        return sum(a.points for a in self.awards)
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """What goes into the earn entry's details (nothing when no rule fired)."""
+        return {"rules": [a.detail() for a in self.awards]} if self.awards else {}
+
+
+NO_AWARDS = Awards()
+
+
+class LiveState:
+    """Caps and limits counted from the stored awards (under the member's lock); budgets
+    as read with the rules (the conditional UPDATE at spending time has the last word)."""
+
+    def __init__(self, repo: RulesRepository, spent: dict[int, int]) -> None:
+        self.repo = repo
+        self.spent = spent
+
+    def cap_usage(
+        self, member_id: int, campaign_ids: Sequence[int], starts: dict[str, datetime]
+    ) -> dict[int, dict[str, int]]:
+        return self.repo.cap_usage(member_id, campaign_ids, starts)
+
+    def award_count(self, member_id: int, rule_code: str, since: datetime) -> int:
+        return self.repo.award_count(member_id, rule_code, since)
+
+    def budget(self, campaign_id: int) -> tuple[int | None, int]:
+        return None, self.spent.get(campaign_id, 0)
+
+
+def load_candidates(
+    uow: UnitOfWork, program: Program, event_type: str, statuses: Sequence[str] = ("active",)
+) -> tuple[Candidates, dict[int, int]]:
+    """The rules that may fire, with their campaigns; and each campaign's spent budget."""
+    return RulesRepository(uow.session).live(program.id or 0, event_type, list(statuses))
+
+
+# --- the earn path ------------------------------------------------------------------------------
+
+
+def member_facts(
+    uow: UnitOfWork, member: Member, tier: str, count_purchases: bool = True
+) -> MemberFacts:
+    """What conditions know about a stored member."""
+    purchases = RulesRepository(uow.session).purchase_count(member.id) if count_purchases else 0
+    return MemberFacts(
+        tier=tier,
+        attributes=dict(member.attributes),
+        birthday=member.birthday,
+        joined_at=member.joined_at,
+        purchase_count=purchases,
+        id=member.id,
+    )
+
+
+def _needs_purchase_count(candidates: Candidates) -> bool:
+    return any(
+        "purchase_count" in rule.condition
+        or (campaign is not None and "purchase_count" in (campaign.segment or ""))
+        for rule, campaign in candidates
+    )
+
+
+def awards_for(
+    uow: UnitOfWork,
+    program: Program,
+    member: Member,
+    request: Any,
+    event_id: int,
+    base_points: int,
+) -> Awards:
+    """The points the program's active rules add to this event, spent from campaign
+    budgets and recorded against caps. Called with the member's row locked."""
+    candidates, spent = load_candidates(uow, program, request.type)
+    if not candidates:
+        return NO_AWARDS
+    from patronage.services.tiers import current_tier
+
+    tier = current_tier(program, member).code
+    facts = member_facts(uow, member, tier, _needs_purchase_count(candidates))
+    event = event_context(
+        request.type,
+        request.occurred_at,
+        program.timezone,
+        request.amount,
+        request.items,
+        request.channel,
+        request.store,
+        request.attributes,
+    )
+    repo = RulesRepository(uow.session)
+    evaluation = decide(
+        candidates,
+        LiveState(repo, spent),
+        program,
+        member.id,
+        event,
+        member_context(facts, request.occurred_at, program.timezone),
+        base_points,
+        request.occurred_at,
+    )
+    if not evaluation.awards:
+        return NO_AWARDS
+    awards = _spend_budgets(repo, evaluation.awards, candidates)
+    repo.add_awards(
+        [
+            {
+                "program_id": program.id,
+                "member_id": member.id,
+                "rule_id": a.rule_id,
+                "rule_code": a.rule,
+                "campaign_id": a.campaign_id,
+                "event_id": event_id,
+                "points": a.points,
+                "occurred_at": request.occurred_at,
+                "details": None,
+            }
+            for a in awards
+        ]
+    )
+    return Awards(tuple(awards))
+
+
+def _spend_budgets(
+    repo: RulesRepository, awards: list[Award], candidates: Candidates
+) -> list[Award]:
+    """Take each campaign's points from its budget (campaigns in id order, so concurrent
+    events lock them in one order). What a concurrent event took first is not awarded."""
+    budgets = {c.id: c.budget for _, c in candidates if c is not None}
+    wanted: dict[int, int] = {}
+    for a in awards:
+        if a.campaign_id is not None and budgets.get(a.campaign_id) is not None:
+            wanted[a.campaign_id] = wanted.get(a.campaign_id, 0) + a.points
+    granted = {cid: repo.spend_budget(cid, wanted[cid]) for cid in sorted(wanted)}
+    out = []
+    for a in awards:
+        if a.campaign_id in granted:
+            points = min(a.points, granted[a.campaign_id])
+            granted[a.campaign_id] -= points
+            if points <= 0:
+                continue
+            a = replace(a, points=points)
+        out.append(a)
+    return out
