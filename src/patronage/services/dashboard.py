@@ -12,7 +12,9 @@ import numpy as np
 
 from patronage.analytics.pareto import gini, lorenz_curve, top_share
 from patronage.errors import InvalidInput
+from patronage.services.dashboard_insights import Insights, load_insights
 from patronage.storage import dashboard_queries as q
+from patronage.storage.insight_queries import tier_distribution_at
 from patronage.storage.uow import UnitOfWork
 
 MAX_COHORTS = 12
@@ -34,6 +36,7 @@ class Dashboard:
     gini: float = 0.0
     top_fifth_share: float = 0.0
     cohorts: list[dict[str, Any]] = field(default_factory=list)
+    insights: Insights = field(default_factory=Insights)
 
     @property
     def empty(self) -> bool:
@@ -116,9 +119,10 @@ def load_dashboard(
             months=months,
             outstanding_points=outstanding,
             liability_minor=outstanding * prog.point_value_minor,
-            tiers=q.tier_distribution(uow.session, f.program_id),
+            tiers=tier_distribution_at(uow.session, f.program_id, end),
             lorenz=lorenz_curve(revenue) if len(revenue) else [],
             gini=gini(revenue),
             top_fifth_share=top_share(revenue, 0.2),
             cohorts=cohort_table(q.purchase_months(uow.session, f)),
+            insights=load_insights(uow, f, prog, [m["month"] for m in months]),
         )

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, distinct, func, select
 from sqlalchemy.orm import Session
 
-from patronage.storage.tables import EventRow, LedgerEntryRow, MemberRow, TierRow
+from patronage.storage.tables import EventRow, LedgerEntryRow, MemberRow
 
 ACTIVE_DAYS = 90
 
@@ -126,18 +126,6 @@ def outstanding_before(session: Session, program_id: int, at: datetime) -> int:
         )
     )
     return int(total or 0)
-
-
-def tier_distribution(session: Session, program_id: int) -> list[tuple[str, int]]:
-    rows = session.execute(
-        select(TierRow.name, func.count(MemberRow.id))
-        .select_from(TierRow)
-        .outerjoin(MemberRow, MemberRow.tier_id == TierRow.id)
-        .where(TierRow.program_id == program_id)
-        .group_by(TierRow.name, TierRow.rank)
-        .order_by(TierRow.rank)
-    )
-    return [(name, int(count)) for name, count in rows]
 
 
 def revenue_by_member(session: Session, f: DashboardFilter) -> list[int]:

@@ -11,6 +11,7 @@ from patronage.errors import RuleViolation, Unauthorized
 from patronage.services.dashboard import Dashboard, load_dashboard
 from patronage.services.staff_users import sign_in
 from patronage.web import charts, security
+from patronage.web.dashboard_panels import panel_charts
 from patronage.web.forms import check_csrf, error_message, local_path, parse_day, start_of
 from patronage.web.i18n import LANGUAGES, Translator
 from patronage.web.render import (
@@ -99,7 +100,7 @@ def dashboard(
         view=view,
         start=first_day.isoformat(),
         end=last_day.isoformat(),
-        charts=_charts(t, view),
+        charts={**_charts(t, view), **panel_charts(t, view)},
     )
 
 
