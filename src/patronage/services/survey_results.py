@@ -13,6 +13,7 @@ the program's time zone); a response without the group's value is "(none)".
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,6 +65,35 @@ def survey_results(
             },
         }
         return payload
+
+
+@dataclass(frozen=True)
+class Comment:
+    question_id: str
+    text: str
+    submitted_at: datetime
+    store: str | None
+    language: str | None
+
+
+def survey_comments(
+    uow: UnitOfWork,
+    survey_id: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 50,
+) -> list[Comment]:
+    """The newest answers to the survey's open-text questions, newest first."""
+    with uow:
+        survey = uow.surveys.get(survey_id)
+        text_ids = [q.id for q in parse_questions(survey.questions) if q.type == "text"]
+        comments = [
+            Comment(qid, str(row.answers[qid]), row.submitted_at, row.store, row.language)
+            for row in reversed(uow.surveys.responses(survey_id, start, end))
+            for qid in text_ids
+            if str(row.answers.get(qid) or "").strip()
+        ]
+    return comments[:limit]
 
 
 def _labeller(group_by: str | None, zone: ZoneInfo) -> Callable[[SurveyResponseRow], str]:

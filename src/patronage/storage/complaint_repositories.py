@@ -133,6 +133,27 @@ class ComplaintRepository:
         query = select(ComplaintRow).where(ComplaintRow.status.in_(OPEN_STATUSES))
         return list(self.session.scalars(query.order_by(ComplaintRow.id).limit(limit)))
 
+    def open_queue(
+        self, program_id: int, statuses: Sequence[str], severity: str | None, limit: int
+    ) -> list[tuple[ComplaintRow, str, str | None]]:
+        """Open complaints with the member's external id and the store of the order
+        complained about (None without an order)."""
+        query = (
+            select(ComplaintRow, MemberRow.external_id, EventRow.store)
+            .join(MemberRow, MemberRow.id == ComplaintRow.member_id)
+            .outerjoin(
+                OrderRow,
+                (OrderRow.program_id == ComplaintRow.program_id)
+                & (OrderRow.order_id == ComplaintRow.order_id),
+            )
+            .outerjoin(EventRow, EventRow.id == OrderRow.event_id)
+            .where(ComplaintRow.program_id == program_id, ComplaintRow.status.in_(statuses))
+        )
+        if severity is not None:
+            query = query.where(ComplaintRow.severity == severity)
+        rows = self.session.execute(query.order_by(ComplaintRow.id).limit(limit))
+        return [(row, external_id, store) for row, external_id, store in rows]
+
     def filed_between(self, program_id: int, start: datetime, end: datetime) -> list[ComplaintRow]:
         query = select(ComplaintRow).where(
             ComplaintRow.program_id == program_id,
