@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from patronage.domain.program import Program, Tier
+from patronage.errors import InvalidInput
 
 
 def qualifying_tier(program: Program, value: int) -> Tier:
@@ -75,3 +78,42 @@ def at_review(
             return None
         return TierDecision(qualified, f"did not requalify for {current.name} at review")
     return None
+
+
+MAX_THRESHOLD = 10**12
+MAX_MULTIPLIER = Decimal(100)
+
+
+def check_ladder(tiers: Sequence[Tier]) -> None:
+    """Refuse a tier ladder qualification could not climb: the lowest tier starts at 0,
+    each higher tier needs strictly more, and multipliers are between 1 and 100 with at
+    most four decimals (what the program stores)."""
+    ladder = sorted(tiers, key=lambda t: t.rank)
+    for index, tier in enumerate(ladder):
+        where = f"tiers.{tier.code}"
+        if not 0 <= tier.threshold <= MAX_THRESHOLD:
+            raise InvalidInput(
+                f"{tier.code}: threshold must be between 0 and {MAX_THRESHOLD}",
+                field=f"{where}.threshold",
+            )
+        if index == 0 and tier.threshold != 0:
+            raise InvalidInput(
+                f"{tier.code}: the lowest tier's threshold is 0", field=f"{where}.threshold"
+            )
+        if index > 0 and tier.threshold <= ladder[index - 1].threshold:
+            raise InvalidInput(
+                f"{tier.code}: threshold must be above {ladder[index - 1].code}'s "
+                f"({ladder[index - 1].threshold})",
+                field=f"{where}.threshold",
+                below=ladder[index - 1].code,
+            )
+        multiplier = tier.multiplier
+        if (
+            not multiplier.is_finite()
+            or not 1 <= multiplier <= MAX_MULTIPLIER
+            or multiplier != multiplier.quantize(Decimal("0.0001"))
+        ):
+            raise InvalidInput(
+                f"{tier.code}: multiplier must be between 1 and 100 (at most 4 decimals)",
+                field=f"{where}.multiplier",
+            )

@@ -59,10 +59,15 @@ class CodesAdded:
 
 
 def summary(uow: UnitOfWork, batch: CouponBatch) -> BatchSummary:
+    program = uow.programs.get_by_id(batch.program_id).code
+    return summary_of(batch, program, uow.coupons.count_codes(batch.id))
+
+
+def summary_of(batch: CouponBatch, program: str, codes: int) -> BatchSummary:
     rules = batch.rules
     return BatchSummary(
         id=batch.id,
-        program=uow.programs.get_by_id(batch.program_id).code,
+        program=program,
         name=batch.name,
         source=batch.source,
         campaign_id=batch.campaign_id,
@@ -73,7 +78,7 @@ def summary(uow: UnitOfWork, batch: CouponBatch) -> BatchSummary:
         expires_at=rules.expires_at,
         code_length=batch.code_length,
         active=batch.active,
-        codes=uow.coupons.count_codes(batch.id),
+        codes=codes,
         created_at=batch.created_at,
     )
 
@@ -213,6 +218,32 @@ def generate_more(
     return run_once(uow, scope, idempotency_key, payload, operation, lambda d: CodesAdded(**d))
 
 
+def generate_in_steps(
+    uow: UnitOfWork, batch_id: int, count: int, key: str, step: int = CHUNK
+) -> int:
+    """Add ``count`` codes in transactions of at most ``step`` codes, so others can watch
+    the batch grow. Each step runs once per ``key`` (``{key}:{n}``): running it again after
+    an interruption, or twice at once, adds only the steps still missing. Returns the
+    number of codes the steps hold (this call's and an earlier run's)."""
+    _check_count(count)
+    if not 1 <= step <= CHUNK:
+        raise InvalidInput(f"step must be between 1 and {CHUNK}", field="step")
+    added = 0
+    for number, start in enumerate(range(0, count, step)):
+        size = min(step, count - start)
+        scope = f"coupon_batch:{batch_id}:steps"
+        payload = {"batch_id": batch_id, "count": count, "step": number, "size": size}
+
+        def operation(u: UnitOfWork, size: int = size) -> CodesAdded:
+            return CodesAdded(batch_id, len(_generate(u, _open_batch(u, batch_id), size, None)))
+
+        done = run_once(
+            uow, scope, f"{key}:{number}", payload, operation, lambda d: CodesAdded(**d)
+        )
+        added += done.added
+    return added
+
+
 def clean_pool(raw_codes: Sequence[str], first_line: int = 1) -> list[str]:
     """Normalised external codes; refuses the pool on any bad or repeated code."""
     seen: dict[str, int] = {}
@@ -286,6 +317,16 @@ def import_codes(
 def get_batch(uow: UnitOfWork, batch_id: int) -> BatchSummary:
     with uow:
         return summary(uow, uow.coupons.batch(batch_id))
+
+
+def list_batches(uow: UnitOfWork, program: str = "default", limit: int = 200) -> list[BatchSummary]:
+    """The program's coupon batches, newest first (reward batches included)."""
+    with uow:
+        program_id = uow.programs.get(program).id or 0
+        return [
+            summary_of(batch, program, codes)
+            for batch, codes in uow.coupons.batches(program_id, limit)
+        ]
 
 
 def batch_codes(

@@ -88,6 +88,22 @@ class CouponRepository:
             update(CouponBatchRow).where(CouponBatchRow.id == batch_id).values(active=active)
         )
 
+    def batches(self, program_id: int, limit: int) -> list[tuple[CouponBatch, int]]:
+        """The program's batches, newest first, each with its number of codes."""
+        codes = (
+            select(func.count(CouponRow.id))
+            .where(CouponRow.batch_id == CouponBatchRow.id)
+            .correlate(CouponBatchRow)
+            .scalar_subquery()
+        )
+        rows = self.session.execute(
+            select(CouponBatchRow, codes)
+            .where(CouponBatchRow.program_id == program_id)
+            .order_by(CouponBatchRow.id.desc())
+            .limit(limit)
+        )
+        return [(_batch(row), int(n or 0)) for row, n in rows]
+
     def count_codes(self, batch_id: int) -> int:
         return int(
             self.session.scalar(

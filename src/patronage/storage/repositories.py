@@ -145,6 +145,15 @@ class ProgramRepository:
     def codes(self) -> list[str]:
         return list(self.session.scalars(select(ProgramRow.code).order_by(ProgramRow.id)))
 
+    def change_tier(self, program_id: int, code: str, threshold: int, multiplier: Any) -> None:
+        """Store a tier's new threshold and multiplier; the program is read again after."""
+        self.session.execute(
+            update(TierRow)
+            .where(TierRow.program_id == program_id, TierRow.code == code)
+            .values(threshold=threshold, multiplier=multiplier)
+        )
+        self._cache.clear()
+
 
 class MemberRepository:
     def __init__(self, session: Session) -> None:
