@@ -116,6 +116,35 @@ CORE = [
         {"admin": 204, "staff": 403, "analyst": 403, "self": 403},
     ),
     ("GET", "/audit", None, {"admin": 200, "staff": 403, "analyst": 403, "self": 403}),
+    # Saved segments: admins and analysts save, read and export; only admins delete or
+    # export names. Each role saves its own code, so every 201 is a fresh segment.
+    (
+        "POST",
+        "/segments",
+        "segment",
+        {"admin": 201, "staff": 403, "analyst": 201, "self": 403},
+    ),
+    ("GET", "/segments", None, {"admin": 200, "staff": 403, "analyst": 200, "self": 403}),
+    ("GET", "/segments/{s}", None, {"admin": 200, "staff": 403, "analyst": 200, "self": 403}),
+    (
+        "GET",
+        "/segments/{s}/export",
+        None,
+        {"admin": 200, "staff": 403, "analyst": 200, "self": 403},
+    ),
+    (
+        "GET",
+        "/segments/{s}/export?with_names=true",
+        None,
+        {"admin": 200, "staff": 403, "analyst": 403, "self": 403},
+    ),
+    (
+        "POST",
+        "/segments/{s}/refresh",
+        {"csv": "external_id\na\n"},
+        {"admin": 200, "staff": 403, "analyst": 200, "self": 403},
+    ),
+    ("DELETE", "/segments/{s}", None, {"admin": 204, "staff": 403, "analyst": 403, "self": 403}),
 ]
 
 
@@ -136,7 +165,10 @@ def test_core_operations_by_role(api: Api, role: str) -> None:
             }
         elif body == "transfer":
             body = {"from_member_id": alice["id"], "to_member_id": bob["id"], "points": 1}
+        elif body == "segment":
+            body = {"code": f"by-{role}", "source": "list", "csv": "external_id\na\n"}
         url = path.replace("{a}", str(alice["id"])).replace("{b}", str(bob["id"]))
+        url = url.replace("{s}", f"by-{role}" if role in ("admin", "analyst") else "by-admin")
         response = api.request(method, url, key=key, json=body)
         if response.status_code != expected[role]:
             wrong.append((method, path, response.status_code, expected[role]))

@@ -1,60 +1,28 @@
-"""Saved segments on both databases: from RFM on hand-made data, from CSV lists,
-refresh, delete and CSV export."""
+"""Saved segments on both databases: from RFM on the hand-made data of
+tests/segment_data.py, from CSV lists, refresh, delete and CSV export."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import Engine
 from tests.factories import Shop
+from tests.segment_data import AS_OF, five_customers
 
 from patronage.clock import FixedClock
-from patronage.domain.members import Member
 from patronage.errors import Conflict, InvalidInput, NotFound
 from patronage.services import segments
 from patronage.services.privacy import erase_member
 from patronage.services.segments import NewSegment
 
-AS_OF = date(2026, 3, 10)
-
-
-def _buy_days(shop: Shop, member: Member, last_days_ago: int, days: int, each: str) -> None:
-    """``days`` purchases of ``each`` on consecutive days, the last one ``last_days_ago``
-    days before AS_OF."""
-    for k in range(days):
-        day = AS_OF - timedelta(days=last_days_ago + k)
-        shop.buy(member, each, at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC))
-
 
 @pytest.fixture
 def shop(engine: Engine, clock: FixedClock) -> Shop:
-    """Five customers whose R, F and M ranks are all distinct, so with five customers
-    each quintile score is the rank itself:
-
-    ===  ========  =========  ========  =======  ==========================
-    who  recency   frequency  monetary  R F M    segment (FM = (F+M+1)//2)
-    ===  ========  =========  ========  =======  ==========================
-    a    1 day     5 days     500.00    5 5 5    Champions
-    b    5 days    4 days     400.00    4 4 4    Champions
-    c    30 days   3 days     150.00    3 3 2    Need attention (FM 3)
-    d    200 days  2 days     200.00    2 2 3    At risk (FM 3)
-    e    300 days  1 day       50.00    1 1 1    Lost
-    ===  ========  =========  ========  =======  ==========================
-    """
     shop = Shop(engine, clock)
-    plan = {
-        "a": (1, 5, "100"),
-        "b": (5, 4, "100"),
-        "c": (30, 3, "50"),
-        "d": (200, 2, "100"),
-        "e": (300, 1, "50"),
-    }
-    for external_id, (ago, days, each) in plan.items():
-        member = shop.member(external_id, name=f"Customer {external_id.upper()}")
-        _buy_days(shop, member, ago, days, each)
+    five_customers(shop)
     return shop
 
 

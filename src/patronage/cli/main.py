@@ -63,6 +63,9 @@ def _register() -> None:
 
     app.add_typer(personalisation.recommend_app, name="recommend")
     app.add_typer(personalisation.membership_app, name="membership")
+    from patronage.cli import segments
+
+    app.add_typer(segments.app, name="segments")
 
 
 _register()

@@ -58,6 +58,10 @@ def create_app(engine: Engine, clock: Clock = system_clock) -> FastAPI:
 
     app.include_router(personalisation.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
+    from patronage.http.routes import segments
+
+    app.include_router(segments.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         """The server answers and its database does too (503 otherwise)."""
