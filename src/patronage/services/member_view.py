@@ -10,6 +10,8 @@ from patronage.domain.members import Member
 from patronage.errors import InvalidInput, NotFound
 from patronage.services import balances
 from patronage.services.balances import BalanceView
+from patronage.services.member_activity import MemberActivity, member_activity
+from patronage.services.member_outlook import Outlook, member_outlook
 from patronage.services.next_best_offer import OfferView, next_best_offer
 from patronage.storage.uow import UnitOfWork
 from patronage.storage.web_repositories import recent_events
@@ -28,6 +30,8 @@ class MemberView:
     tier_history: list[dict[str, Any]]
     events: list[dict[str, Any]]
     offer: OfferView
+    activity: MemberActivity
+    outlook: Outlook | None
 
 
 def find_members(uow: UnitOfWork, query: str, program: str = "default") -> list[Member]:
@@ -43,7 +47,9 @@ def find_members(uow: UnitOfWork, query: str, program: str = "default") -> list[
         return uow.members.find(prog.id or 0, phone=query)
 
 
-def member_360(uow: UnitOfWork, member_id: int) -> MemberView:
+def member_360(uow: UnitOfWork, member_id: int, full: bool = True) -> MemberView:
+    """The member's page; ``full=False`` (the counter) leaves out the activity lists,
+    churn risk and CLV."""
     with uow:
         member = uow.members.get(member_id)
         program = uow.programs.get_by_id(member.program_id)
@@ -58,6 +64,8 @@ def member_360(uow: UnitOfWork, member_id: int) -> MemberView:
             }
             for e in recent_events(uow.session, member_id, RECENT)
         ]
+        activity = member_activity(uow, member_id) if full else MemberActivity()
+        outlook = member_outlook(uow, member.program_id, member_id) if full else None
     entries, _ = balances.ledger_page(uow, member_id, RECENT)
     return MemberView(
         member=member,
@@ -69,6 +77,8 @@ def member_360(uow: UnitOfWork, member_id: int) -> MemberView:
         tier_history=list(reversed(history)),
         events=events,
         offer=next_best_offer(uow, member_id),
+        activity=activity,
+        outlook=outlook,
     )
 
 

@@ -10,11 +10,13 @@ from fastapi import APIRouter, Form, Path, Query, Request, Response
 
 from patronage.errors import InvalidInput, PatronageError
 from patronage.services import points
+from patronage.services.complaints import NewComplaint, file_complaint
 from patronage.services.events import EventRequest, record_event
 from patronage.services.member_view import find_members, member_360
 from patronage.services.portal_codes import issue_portal_code
 from patronage.services.staff_users import StaffUser
 from patronage.web.forms import check_csrf, error_message, parse_points
+from patronage.web.i18n import Translator
 from patronage.web.render import WebRoute, page, redirect, require_staff, translator, uow_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -22,6 +24,7 @@ MemberId = Annotated[int, Path(ge=1, le=2**62)]
 ANYONE = ("admin", "staff", "analyst")
 COUNTER = ("admin", "staff")
 Text = Annotated[str, Form(max_length=300)]
+COMPLAINT_FIELDS = ("category", "severity", "channel", "subject", "description", "order_id")
 
 
 def _actor(user: StaffUser) -> str:
@@ -29,7 +32,7 @@ def _actor(user: StaffUser) -> str:
 
 
 def _done(done: str | None, pts: int | None) -> dict[str, Any] | None:
-    if done in ("redeemed", "adjusted", "purchase"):
+    if done in ("redeemed", "adjusted", "purchase", "complaint"):
         return {"key": f"done.{done}", "points": pts or 0}
     return None
 
@@ -111,9 +114,49 @@ def portal_code(request: Request, member_id: MemberId, csrf_token: Text = "") ->
     return _member_page(request, user, member_id, portal_code=code)
 
 
+@router.post("/members/{member_id}/complaints")
+def complaint(
+    request: Request,
+    member_id: MemberId,
+    category: Annotated[str, Form(max_length=64)] = "",
+    severity: Annotated[str, Form(max_length=16)] = "",
+    channel: Annotated[str, Form(max_length=64)] = "",
+    subject: Annotated[str, Form(max_length=200)] = "",
+    description: Annotated[str, Form(max_length=4000)] = "",
+    order_id: Annotated[str, Form(max_length=128)] = "",
+    csrf_token: Text = "",
+) -> Response:
+    """File a complaint for the member (services.complaints: SLA clocks start now)."""
+    user = require_staff(request, *COUNTER)
+    check_csrf(request, csrf_token)
+    new = NewComplaint(
+        member_id=member_id,
+        category=category.strip(),
+        severity=severity,
+        subject=subject.strip(),
+        channel=channel.strip(),
+        description=description.strip() or None,
+        order_id=order_id.strip() or None,
+    )
+    try:
+        file_complaint(uow_of(request), new, _actor(user))
+    except PatronageError as exc:
+        message = _complaint_error(translator(request), exc)
+        return _member_page(request, user, member_id, status=400, error=message, complaint_form=new)
+    return redirect(f"/members/{member_id}?done=complaint#complaints-title")
+
+
+def _complaint_error(t: Translator, exc: PatronageError) -> str:
+    """The error naming the form field it is about, in the page's language."""
+    field = str(exc.details.get("field", ""))
+    if field in COMPLAINT_FIELDS:
+        return t("complaint.check_field", field=t(f"complaint.{field}"))
+    return error_message(t, exc)
+
+
 def _counter_page(request: Request, user: StaffUser, **context: Any) -> Response:
     member_id = context.pop("member_id", None)
-    view = member_360(uow_of(request), member_id) if member_id else None
+    view = member_360(uow_of(request), member_id, full=False) if member_id else None
     return page(request, "counter.html", user=user, view=view, form_key=uuid.uuid4().hex, **context)
 
 
