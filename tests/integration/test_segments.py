@@ -15,7 +15,7 @@ from tests.segment_data import AS_OF, five_customers
 from patronage.clock import FixedClock
 from patronage.errors import Conflict, InvalidInput, NotFound
 from patronage.services import segments
-from patronage.services.privacy import erase_member
+from patronage.services.privacy import erase_member, export_member
 from patronage.services.segments import NewSegment
 
 
@@ -151,6 +151,15 @@ def test_codes_are_unique_per_program_and_delete_removes_all(shop: Shop) -> None
             "segment_deleted",
             "segment_saved",
         ]
+
+
+def test_a_members_personal_data_export_lists_their_segments(shop: Shop) -> None:
+    segments.save_from_rfm(shop.uow(), NewSegment("risk"), ["At risk"], AS_OF, "t")
+    exported = export_member(shop.uow(), _ids(shop)["d"])
+    assert [(s["rfm_segment"], s["monetary_minor"]) for s in exported["segments"]] == [
+        ("At risk", 20_000)
+    ]
+    assert export_member(shop.uow(), _ids(shop)["a"])["segments"] == []
 
 
 def test_names_that_look_like_formulas_are_defused(shop: Shop) -> None:

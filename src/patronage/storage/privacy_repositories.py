@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from patronage.storage.segment_tables import SegmentMemberRow
 from patronage.storage.tables import (
     AuditRow,
     ConsentRow,
@@ -63,6 +64,7 @@ class PrivacyRepository:
             "orders": rows(OrderRow, OrderRow.member_id),
             "ledger": rows(LedgerEntryRow, LedgerEntryRow.member_id),
             "lots": rows(LotRow, LotRow.member_id),
+            "segments": rows(SegmentMemberRow, SegmentMemberRow.member_id),
             "audit": [
                 _plain(r)
                 for r in self.session.scalars(
