@@ -18,6 +18,7 @@ from patronage.analytics.summary import customer_summary
 from patronage.domain.coupons import Discount
 from patronage.services.complaints import NewComplaint, file_complaint
 from patronage.services.journeys import run_journeys
+from patronage.services.portal_codes import issue_portal_code
 from patronage.services.rewards import NewReward, add_reward, redeem_reward
 from patronage.services.survey_responses import record_staff_response
 from patronage.services.surveys import define_survey
@@ -150,3 +151,22 @@ def test_churn_risk_and_clv_come_from_the_analytics_models(site: Site) -> None:
     assert "fitted on 40 buyers" in page.text
     again = site.sign_in("admin").get(f"/members/{member}")  # the cached fit, same answer
     assert _text(again, "clv") == _text(page, "clv")
+
+
+def test_portal_shows_the_card_qr_and_the_counter_takes_the_scanned_text(site: Site) -> None:
+    ann = site.shop.member("card-77", name="Ann")
+    code = issue_portal_code(site.shop.uow(), ann.id)
+    member = site.client(**{"Accept-Language": "zh-CN"})
+    token = site.csrf(member, "/portal/login")
+    signed = member.post(
+        "/portal/login", data={"identifier": "card-77", "code": code, "csrf_token": token}
+    )
+    assert signed.status_code == 303
+    home = member.get("/portal")
+    qr = home.text[home.text.index('id="member-qr"') :]
+    assert '<svg role="img" aria-label="我的卡号二维码"' in qr and "<desc>card-77</desc>" in qr
+    assert 'class="qrline"' in qr and "<script" not in home.text
+    staff = site.sign_in("staff")
+    found = staff.get("/counter", params={"q": " card-77 "})  # scanners may add spaces
+    assert 'id="balance-available">0<' in found.text and "card-77" in found.text
+    assert "or scan the member&#39;s QR code into this field" in found.text

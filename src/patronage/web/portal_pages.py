@@ -13,6 +13,7 @@ from patronage.services.members import get_member
 from patronage.services.portal_codes import sign_in_with_code
 from patronage.web import security
 from patronage.web.forms import check_csrf, error_message
+from patronage.web.qr import card_qr
 from patronage.web.render import PortalLoginRequired, WebRoute, page, redirect, translator, uow_of
 
 router = APIRouter(prefix="/portal", route_class=WebRoute, include_in_schema=False)
@@ -71,10 +72,12 @@ def portal_home(request: Request) -> Response:
         key=lambda lot: lot["expires_at"],
     )
     entries, _ = balances.ledger_page(uow, member_id, 30)
+    member = get_member(uow, member_id)
     return page(
         request,
         "portal_home.html",
-        member=get_member(uow, member_id),
+        member=member,
+        card_qr=card_qr(member.external_id, translator(request)("portal.qr_label")),
         balance=balances.get_balance(uow, member_id),
         expiring=expiring,
         entries=entries,
