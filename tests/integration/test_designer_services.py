@@ -15,7 +15,13 @@ from patronage.clock import FixedClock
 from patronage.domain.coupons import Discount
 from patronage.domain.program import Tier
 from patronage.domain.tiers import check_ladder
-from patronage.errors import InvalidInput, NotFound
+from patronage.errors import InvalidInput, NotFound, RuleViolation
+from patronage.services.background_jobs import (
+    job_view,
+    queue_coupon_codes,
+    recent_jobs,
+    run_job,
+)
 from patronage.services.coupon_batches import (
     NewBatch,
     create_batch,
@@ -124,3 +130,33 @@ def test_batches_are_listed_newest_first_with_their_code_counts(shop: Shop) -> N
     listed = list_batches(shop.uow())
     assert [(b.id, b.codes) for b in listed] == [(second.id, 0), (first.id, 3)]
     assert listed[1] == get_batch(shop.uow(), first.id)
+
+
+def test_a_coupon_codes_job_makes_the_codes_and_reports_progress(shop: Shop) -> None:
+    batch = create_batch(shop.uow(), NewBatch(name="Launch", discount=Discount("percent", 10)))
+    job = queue_coupon_codes(shop.uow(), batch.id, 12, "form-9", "web:ann")
+    assert (job.kind, job.status, job.done) == ("coupon_codes", "queued", 0)
+    run_job(shop.uow(), job.id)
+    done = job_view(shop.uow(), job.id)
+    assert (done.status, done.done, done.total) == ("succeeded", 12, 12)
+    assert done.result == {"batch_id": batch.id, "codes": 12}
+    assert get_batch(shop.uow(), batch.id).codes == 12
+    again = queue_coupon_codes(shop.uow(), batch.id, 12, "form-9", "web:ann")  # resubmitted
+    run_job(shop.uow(), again.id)
+    assert get_batch(shop.uow(), batch.id).codes == 12
+
+
+def test_a_coupon_codes_job_is_refused_for_a_reward_or_a_missing_batch(shop: Shop) -> None:
+    add_reward(
+        shop.uow(),
+        NewReward(code="mug", name="Mug", points=5, discount=Discount("percent", 5)),
+        "test",
+    )
+    (reward_batch,) = list_batches(shop.uow())
+    with pytest.raises(RuleViolation):
+        queue_coupon_codes(shop.uow(), reward_batch.id, 10, "k", "web:ann")
+    with pytest.raises(NotFound):
+        queue_coupon_codes(shop.uow(), 999_999, 10, "k", "web:ann")
+    with pytest.raises(InvalidInput):
+        queue_coupon_codes(shop.uow(), reward_batch.id, 0, "k", "web:ann")
+    assert recent_jobs(shop.uow()) == []

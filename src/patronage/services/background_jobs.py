@@ -23,6 +23,7 @@ from typing import Any
 
 from patronage.clock import require_aware
 from patronage.errors import InvalidInput, PatronageError
+from patronage.services.coupon_batches import check_generation, generate_in_steps
 from patronage.services.imports import (
     ImportReport,
     import_members,
@@ -36,7 +37,8 @@ from patronage.storage.uow import UnitOfWork
 log = logging.getLogger("patronage.jobs")
 IMPORT_KINDS = {"transactions": "import_transactions", "members": "import_members"}
 REPLAY = "rules_replay"
-KINDS = (*IMPORT_KINDS.values(), REPLAY)
+COUPON_CODES = "coupon_codes"
+KINDS = (*IMPORT_KINDS.values(), REPLAY, COUPON_CODES)
 FINISHED = ("succeeded", "failed", "interrupted")
 STALE_AFTER = timedelta(minutes=15)
 QUEUED_TOO_LONG = timedelta(days=1)
@@ -139,6 +141,16 @@ def queue_replay(
     return _queue(uow, REPLAY, params, actor)
 
 
+def queue_coupon_codes(
+    uow: UnitOfWork, batch_id: int, count: int, key: str, actor: str, program: str = "default"
+) -> JobView:
+    """``count`` new codes for a coupon batch, made in steps that each run once per
+    ``key`` (so the same request queued twice adds the codes once)."""
+    check_generation(uow, batch_id, count)  # a missing or reward batch is refused now
+    params = {"batch_id": batch_id, "count": count, "key": key, "program": program}
+    return _queue(uow, COUPON_CODES, params, actor)
+
+
 def job_view(uow: UnitOfWork, job_id: int) -> JobView:
     with uow:
         return job_of(uow.background_jobs.get(job_id), uow.clock())
@@ -235,8 +247,18 @@ def _replay(uow: UnitOfWork, job_id: int, params: dict[str, Any]) -> Outcome:
     return result, (report.events, report.events)
 
 
+def _coupon_codes(uow: UnitOfWork, job_id: int, params: dict[str, Any]) -> Outcome:
+    count = int(params["count"])
+    _side(uow, lambda side: side.background_jobs.set_total(job_id, count, side.clock()))
+    made = generate_in_steps(
+        uow, params["batch_id"], count, params["key"], progress=_progress(uow, job_id)
+    )
+    return {"batch_id": params["batch_id"], "codes": made}, (count, count)
+
+
 _RUNNERS: dict[str, Callable[[UnitOfWork, int, dict[str, Any]], Outcome]] = {
     "import_transactions": lambda uow, job, params: _import(uow, job, params, "transactions"),
     "import_members": lambda uow, job, params: _import(uow, job, params, "members"),
     REPLAY: _replay,
+    COUPON_CODES: _coupon_codes,
 }

@@ -218,13 +218,26 @@ def generate_more(
     return run_once(uow, scope, idempotency_key, payload, operation, lambda d: CodesAdded(**d))
 
 
+def check_generation(uow: UnitOfWork, batch_id: int, count: int) -> BatchSummary:
+    """The batch, when ``count`` more codes may be generated for it; else why not."""
+    _check_count(count)
+    with uow:
+        return summary(uow, _open_batch(uow, batch_id))
+
+
 def generate_in_steps(
-    uow: UnitOfWork, batch_id: int, count: int, key: str, step: int = CHUNK
+    uow: UnitOfWork,
+    batch_id: int,
+    count: int,
+    key: str,
+    step: int = CHUNK,
+    progress: Progress | None = None,
 ) -> int:
     """Add ``count`` codes in transactions of at most ``step`` codes, so others can watch
-    the batch grow. Each step runs once per ``key`` (``{key}:{n}``): running it again after
-    an interruption, or twice at once, adds only the steps still missing. Returns the
-    number of codes the steps hold (this call's and an earlier run's)."""
+    the batch grow (``progress`` hears each step's size). Each step runs once per ``key``
+    (``{key}:{n}``): running it again after an interruption, or twice at once, adds only
+    the steps still missing. Returns the number of codes the steps hold (this call's and
+    an earlier run's)."""
     _check_count(count)
     if not 1 <= step <= CHUNK:
         raise InvalidInput(f"step must be between 1 and {CHUNK}", field="step")
@@ -241,6 +254,8 @@ def generate_in_steps(
             uow, scope, f"{key}:{number}", payload, operation, lambda d: CodesAdded(**d)
         )
         added += done.added
+        if progress is not None:
+            progress(done.added)
     return added
 
 
