@@ -8,7 +8,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from patronage.config import get_settings
-from patronage.web import member_pages, portal_pages, staff_pages
+from patronage.web import (
+    job_pages,
+    member_pages,
+    portal_pages,
+    staff_pages,
+    training_pages,
+    voice_pages,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -19,5 +26,5 @@ def install(app: FastAPI, secret_key: str | None = None, timezone: str = "UTC") 
     app.state.web_secret = secret_key or get_settings().secret_key
     app.state.web_timezone = timezone
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (staff_pages, member_pages, portal_pages):
+    for module in (staff_pages, member_pages, portal_pages, voice_pages, training_pages, job_pages):
         app.include_router(module.router)
