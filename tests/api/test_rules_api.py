@@ -122,3 +122,30 @@ def test_events_earn_through_rules_over_http(api: Api) -> None:
     assert api.buy(member["id"], "o2", "10.00", channel="pos").json()["points_earned"] == 10
     explained = api.request("GET", f"/members/{member['id']}/balance/explanation").json()
     assert explained["lots"][0]["source"]["rules"] == ["+5: App bonus (v1)"]
+
+
+def test_cashback_rules_over_http(api: Api) -> None:
+    rule = {"code": "back", "name": "Five back", "condition": "true", "action": "cashback",
+            "value": 5, "cap_minor": 300}  # fmt: skip
+    created = api.request("POST", "/rules", json=rule)
+    assert created.status_code == 201, created.text
+    assert (created.json()["action"], created.json()["cap_minor"]) == ("cashback", 300)
+    member = api.member("m1")
+    assert api.buy(member["id"], "o1", "40.00").json()["points_earned"] == 40
+    wallet = api.request("GET", f"/members/{member['id']}/wallet").json()
+    assert wallet["balance_minor"] == 200 and wallet["entries"][0]["kind"] == "cashback"
+    api.buy(member["id"], "o2", "100.00")  # 5.00, capped at 3.00
+    assert api.request("GET", f"/members/{member['id']}/wallet").json()["balance_minor"] == 500
+    before = counts(api)
+    for body, field in (
+        ({**rule, "code": "b2", "value": 101}, "value"),
+        ({**rule, "code": "b3", "action": "bonus"}, "cap_minor"),
+        ({**rule, "code": "b4", "event_type": "check_in", "cap_minor": None}, "action"),
+    ):
+        refused = api.request("POST", "/rules", json=body)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["details"]["field"] == field
+    zero_cap = api.request("POST", "/rules", json={**rule, "code": "b5", "cap_minor": 0})
+    assert zero_cap.status_code == 422
+    assert zero_cap.json()["error"]["details"]["problems"][0]["field"] == "cap_minor"
+    assert counts(api) == before

@@ -11,6 +11,7 @@ from patronage.domain.rules import (
     Campaign,
     CampaignTrace,
     Rule,
+    action_cashback,
     action_points,
     check_expression,
     choose,
@@ -155,3 +156,30 @@ def test_periods_in_program_time_zone() -> None:
     assert period_start("campaign", at, "UTC", campaign) == campaign.starts_at
     ev = event_context("purchase", at, "Asia/Shanghai", None, None, None, None, None)
     assert ev["day_of_week"] == 0 and ev["hour"] == 4
+
+
+def test_cashback_is_rounded_down_in_minor_units_and_capped() -> None:
+    assert action_cashback(rule("cashback", "3"), event("88.85")) == (266, None)  # 2.6655
+    assert action_cashback(rule("cashback", "10", cap_minor=500), event("100")) == (500, None)
+    coffee = rule("cashback", "10", item_filter='item.category == "coffee"')
+    assert action_cashback(coffee, event("100")) == (600, None)  # 60.00 of coffee
+    assert action_cashback(coffee, event("50")) == (500, None)  # never above the amount
+    assert action_cashback(rule("cashback_fixed", "250"), event("1")) == (250, None)
+    broken = rule("cashback", "5", item_filter="item.missing == 1")
+    minor, error = action_cashback(broken, event("100"))
+    assert minor == 0 and error is not None
+
+
+def test_cashback_rules_are_checked_naming_the_field() -> None:
+    validate_rule(rule("cashback", "100", cap_minor=1))
+    for bad, field in (
+        (rule("cashback", "100.5"), "value"),
+        (rule("cashback_fixed", "1.5"), "value"),
+        (rule("multiplier", "2", cap_minor=10), "cap_minor"),
+        (rule("cashback", "5", cap_minor=10**13), "cap_minor"),
+        (rule("cashback", "5", on="review_written"), "action"),
+        (rule("cashback_fixed", "5", item_filter="true"), "item_filter"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            validate_rule(bad, "rules[3].")
+        assert refused.value.details["field"] == f"rules[3].{field}"

@@ -77,7 +77,7 @@ def list_rules(db: DbOption = None, program: ProgramOpt = "default") -> None:
             r["event_type"],
             r["campaign"] or "",
             r["action"],
-            str(r["value"]),
+            str(r["value"]) + (f" (cap {r['cap_minor']})" if r["cap_minor"] else ""),
             r["name"],
         )
     console.print(table)
@@ -112,7 +112,8 @@ def replay(
     ] = None,
 ) -> None:
     """Replay stored events through a campaign's rules (drafts included) as if it had been
-    on, and report the points, their cost and the members reached. Writes nothing."""
+    on, and report the points, their cost, the cashback and the members reached. Writes
+    nothing."""
     from patronage.services.rules import replay as run
     from patronage.storage.uow import UnitOfWork
 
@@ -135,6 +136,8 @@ def replay(
     table.add_row("points it would have issued", str(report.points))
     table.add_row("cost", f"{report.cost} (at {report.point_value} per point)")
     table.add_row("members reached", str(report.members))
+    if report.cashback_minor:
+        table.add_row("cashback it would have paid", f"{Decimal(report.cashback_minor) / 100:.2f}")
     if report.budget is not None:
         table.add_row(
             "budget",
@@ -142,4 +145,6 @@ def replay(
         )
     for rule, points in sorted(report.by_rule.items()):
         table.add_row(f"  rule {rule}", str(points))
+    for rule, minor in sorted(report.cashback_by_rule.items()):
+        table.add_row(f"  rule {rule} (cashback)", f"{Decimal(minor) / 100:.2f}")
     console.print(table)

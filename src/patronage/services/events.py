@@ -206,6 +206,9 @@ def _refund(
         order.amount_minor, order.refunded_minor, amount, order.points_earned, order.points_reversed
     )
     event_id = _store_event(uow, program, member, request)
+    from patronage.services.cashback import claw_back_cashback
+
+    claw_back_cashback(uow, member, order, amount)  # reads the order before this refund
     uow.events.record_refund(order, amount, points)
     debt_added, taken = 0, 0
     if points > 0:

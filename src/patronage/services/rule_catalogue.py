@@ -40,6 +40,7 @@ def rule_view(row: RuleRow, campaign_code: str | None) -> dict[str, Any]:
         "condition": row.condition,
         "action": row.action,
         "value": plain_number(row.value),
+        "cap_minor": row.cap_minor,
         "item_filter": row.item_filter,
         "campaign": campaign_code,
         "priority": row.priority,
@@ -103,6 +104,7 @@ def _same_rule(row: RuleRow, rule: Rule, campaign_id: int | None) -> bool:
         and (row.limit_count, row.limit_per)
         == ((rule.limit.count, rule.limit.per) if rule.limit else (None, None))
         and row.status == rule.status
+        and row.cap_minor == rule.cap_minor
     )
 
 
@@ -156,6 +158,7 @@ def store_rule(
         status=rule.status,
         created_at=uow.clock(),
         created_by=actor,
+        cap_minor=rule.cap_minor,
     )
     repo.add_rule_version(row)
     before = {"version": current.version} if current else None
@@ -369,7 +372,8 @@ def list_campaigns(uow: UnitOfWork, program_code: str = "default") -> list[dict[
 
 
 def get_campaign(uow: UnitOfWork, code: str, program_code: str = "default") -> dict[str, Any]:
-    """A campaign with its rules, the points it issued and the members it reached."""
+    """A campaign with its rules, the points and cashback it issued and the members it
+    reached."""
     with uow:
         program = uow.programs.get(program_code)
         repo = RulesRepository(uow.session)
@@ -378,4 +382,5 @@ def get_campaign(uow: UnitOfWork, code: str, program_code: str = "default") -> d
         view["rules"] = [r.code for r in repo.rule_rows(program.id or 0) if r.campaign_id == row.id]
         issued, members = repo.awards_total(row.id)
         view["issued"], view["members_reached"] = issued, members
+        view["cashback_issued_minor"] = repo.cashback_total(row.id)
         return view

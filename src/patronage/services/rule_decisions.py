@@ -17,6 +17,7 @@ from patronage.domain.rules import (
     CampaignTrace,
     Rule,
     RuleTrace,
+    action_cashback,
     action_points,
     choose,
     distribute,
@@ -36,6 +37,7 @@ class Award:
     label: str
     campaign: str | None = None
     campaign_id: int | None = None
+    cashback_minor: int = 0  # money into the wallet (a cashback rule; its points are 0)
 
     def detail(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -46,6 +48,8 @@ class Award:
         }
         if self.campaign:
             out["campaign"] = self.campaign
+        if self.cashback_minor:
+            out["cashback_minor"] = self.cashback_minor
         return out
 
 
@@ -72,6 +76,10 @@ class Evaluation:
     @property
     def points(self) -> int:
         return sum(a.points for a in self.awards)
+
+    @property
+    def cashback_minor(self) -> int:
+        return sum(a.cashback_minor for a in self.awards)
 
 
 # --- the decision -----------------------------------------------------------------------------
@@ -165,7 +173,8 @@ def _campaign_trace(run: _Decision, campaign: Campaign, live: bool) -> CampaignT
 def _rule_trace(
     run: _Decision, rule: Rule, campaign: Campaign | None, ctrace: CampaignTrace | None
 ) -> RuleTrace:
-    """Whether one rule fires and the points its action gives, before caps."""
+    """Whether one rule fires and the points its action gives, before caps; or the
+    cashback it pays (cashback is outside points caps, budgets and stacking)."""
     code = campaign.code if campaign else None
     trace = RuleTrace(rule.code, rule.version, rule.name, code, rule.status)
     if ctrace is not None and not ctrace.running:
@@ -179,7 +188,10 @@ def _rule_trace(
     if not outcome.value:
         trace.decision = "error: does not fire" if outcome.error else "condition false"
         return trace
-    points, error = action_points(rule, run.event, run.base_points)
+    if rule.pays_cashback:
+        amount, error = action_cashback(rule, run.event)
+    else:
+        amount, error = action_points(rule, run.event, run.base_points)
     if error:
         trace.error, trace.decision = error, "error in the item filter: does not fire"
         return trace
@@ -189,8 +201,12 @@ def _rule_trace(
         if used >= rule.limit.count:
             trace.decision = f"limit reached: {used} of {rule.limit.count} per {rule.limit.per}"
             return trace
-    trace.points = points
-    if points <= 0:
+    if rule.pays_cashback:
+        trace.cashback_minor = amount
+        trace.decision = "pays cashback" if amount > 0 else "fires but pays no cashback"
+        return trace
+    trace.points = amount
+    if amount <= 0:
         trace.decision = "fires but gives no points"
     return trace
 
@@ -240,7 +256,7 @@ def _awards(traces: list[RuleTrace], candidates: Candidates) -> list[Award]:
     by_code = {r.code: (r, c) for r, c in candidates}
     awards = []
     for t in traces:
-        if t.awarded > 0:
+        if t.awarded > 0 or t.cashback_minor > 0:
             rule, campaign = by_code[t.rule]
             awards.append(
                 Award(
@@ -251,6 +267,7 @@ def _awards(traces: list[RuleTrace], candidates: Candidates) -> list[Award]:
                     rule.label,
                     campaign.code if campaign else None,
                     campaign.id if campaign else None,
+                    t.cashback_minor,
                 )
             )
     return awards

@@ -15,6 +15,7 @@ from typing import Any
 from patronage.domain.members import Member
 from patronage.domain.program import Program
 from patronage.domain.rules import MemberFacts, event_context, member_context
+from patronage.services.cashback import pay_cashback
 from patronage.services.rule_decisions import Award, decide
 from patronage.storage.rules_repository import Candidates, RulesRepository
 from patronage.storage.uow import UnitOfWork
@@ -29,9 +30,15 @@ class Awards:
         return sum(a.points for a in self.awards)
 
     @property
+    def cashback_minor(self) -> int:
+        return sum(a.cashback_minor for a in self.awards)
+
+    @property
     def details(self) -> dict[str, Any]:
-        """What goes into the earn entry's details (nothing when no rule fired)."""
-        return {"rules": [a.detail() for a in self.awards]} if self.awards else {}
+        """What goes into the earn entry's details: the rules that gave points (nothing
+        when none did; cashback is explained by the wallet's entries)."""
+        giving = [a.detail() for a in self.awards if a.points]
+        return {"rules": giving} if giving else {}
 
 
 NO_AWARDS = Awards()
@@ -99,15 +106,32 @@ def awards_for(
     base_points: int,
 ) -> Awards:
     """The points the program's active rules add to this event, spent from campaign
-    budgets and recorded against caps. Called with the member's row locked."""
+    budgets and recorded against caps; and the cashback they pay, credited to the
+    member's wallet in this same transaction. Called with the member's row locked."""
     candidates, spent = load_candidates(uow, program, request.type)
     if not candidates:
         return NO_AWARDS
-    from patronage.services.tiers import current_tier
+    repo = RulesRepository(uow.session)
+    evaluation = decide(
+        candidates,
+        LiveState(repo, spent),
+        program,
+        member.id,
+        _event_of(program, request),
+        _member_of(uow, program, member, candidates, request.occurred_at),
+        base_points,
+        request.occurred_at,
+    )
+    if not evaluation.awards:
+        return NO_AWARDS
+    awards = _spend_budgets(repo, evaluation.awards, candidates)
+    repo.add_awards([_award_row(program, member, event_id, request, a) for a in awards])
+    pay_cashback(uow, member, awards, request.order_id)
+    return Awards(tuple(awards))
 
-    tier = current_tier(program, member).code
-    facts = member_facts(uow, member, tier, _needs_purchase_count(candidates))
-    event = event_context(
+
+def _event_of(program: Program, request: Any) -> dict[str, Any]:
+    return event_context(
         request.type,
         request.occurred_at,
         program.timezone,
@@ -117,44 +141,41 @@ def awards_for(
         request.store,
         request.attributes,
     )
-    repo = RulesRepository(uow.session)
-    evaluation = decide(
-        candidates,
-        LiveState(repo, spent),
-        program,
-        member.id,
-        event,
-        member_context(facts, request.occurred_at, program.timezone),
-        base_points,
-        request.occurred_at,
-    )
-    if not evaluation.awards:
-        return NO_AWARDS
-    awards = _spend_budgets(repo, evaluation.awards, candidates)
-    repo.add_awards(
-        [
-            {
-                "program_id": program.id,
-                "member_id": member.id,
-                "rule_id": a.rule_id,
-                "rule_code": a.rule,
-                "campaign_id": a.campaign_id,
-                "event_id": event_id,
-                "points": a.points,
-                "occurred_at": request.occurred_at,
-                "details": None,
-            }
-            for a in awards
-        ]
-    )
-    return Awards(tuple(awards))
+
+
+def _member_of(
+    uow: UnitOfWork, program: Program, member: Member, candidates: Candidates, at: datetime
+) -> dict[str, Any]:
+    from patronage.services.tiers import current_tier
+
+    tier = current_tier(program, member).code
+    facts = member_facts(uow, member, tier, _needs_purchase_count(candidates))
+    return member_context(facts, at, program.timezone)
+
+
+def _award_row(
+    program: Program, member: Member, event_id: int, request: Any, award: Award
+) -> dict[str, Any]:
+    return {
+        "program_id": program.id,
+        "member_id": member.id,
+        "rule_id": award.rule_id,
+        "rule_code": award.rule,
+        "campaign_id": award.campaign_id,
+        "event_id": event_id,
+        "points": award.points,
+        "cashback_minor": award.cashback_minor,
+        "occurred_at": request.occurred_at,
+        "details": None,
+    }
 
 
 def _spend_budgets(
     repo: RulesRepository, awards: list[Award], candidates: Candidates
 ) -> list[Award]:
     """Take each campaign's points from its budget (campaigns in id order, so concurrent
-    events lock them in one order). What a concurrent event took first is not awarded."""
+    events lock them in one order). What a concurrent event took first is not awarded.
+    Cashback awards pass untouched: a points budget does not limit money."""
     budgets = {c.id: c.budget for _, c in candidates if c is not None}
     wanted: dict[int, int] = {}
     for a in awards:
@@ -163,7 +184,7 @@ def _spend_budgets(
     granted = {cid: repo.spend_budget(cid, wanted[cid]) for cid in sorted(wanted)}
     out = []
     for a in awards:
-        if a.campaign_id in granted:
+        if a.campaign_id in granted and not a.cashback_minor:  # cashback: no points budget
             points = min(a.points, granted[a.campaign_id])
             granted[a.campaign_id] -= points
             if points <= 0:

@@ -19,6 +19,7 @@ RULE_FIELDS = [
     "condition",
     "action",
     "value",
+    "cap_minor",
     "item_filter",
     "priority",
     "limit",
@@ -117,6 +118,8 @@ def rule_from_dict(data: Mapping[str, Any], prefix: str = "") -> Rule:
             raise InvalidInput(f"{name} must be text", field=f"{prefix}{name}")
     limit = _limit(data.get("limit"), prefix)
     value = parse_decimal(data.get("value"), f"{prefix}value")
+    cap = data.get("cap_minor")
+    cap_minor = parse_int(cap, f"{prefix}cap_minor", 1) if cap is not None else None
     rule = Rule(
         code=str(data["code"]),
         name=str(data["name"]),
@@ -129,6 +132,7 @@ def rule_from_dict(data: Mapping[str, Any], prefix: str = "") -> Rule:
         priority=parse_int(data.get("priority", 0), f"{prefix}priority", -(10**6)),
         limit=limit,
         status=str(data.get("status") or "active"),
+        cap_minor=cap_minor,
     )
     validate_rule(rule, prefix)
     return rule

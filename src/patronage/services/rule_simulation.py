@@ -21,7 +21,7 @@ from patronage.domain.rules import (
     member_context,
 )
 from patronage.errors import InvalidInput, NotFound
-from patronage.services.rule_decisions import Evaluation, decide
+from patronage.services.rule_decisions import Award, Evaluation, decide
 from patronage.services.rule_evaluation import LiveState, load_candidates, member_facts
 from patronage.services.rule_input import parse_decimal, parse_time
 from patronage.storage.rules_repository import (
@@ -47,7 +47,8 @@ def _trace_out(t: RuleTrace) -> dict[str, Any]:
         "error": t.error,
         "points_before_caps": t.points,
         "points": t.awarded,
-        "fires": t.awarded > 0,
+        "cashback_minor": t.cashback_minor,
+        "fires": t.awarded > 0 or t.cashback_minor > 0,
         "decision": t.decision,
     }
 
@@ -153,6 +154,7 @@ def simulate(uow: UnitOfWork, body: Mapping[str, Any]) -> dict[str, Any]:
             "base_points": base,
             "rule_points": evaluation.points,
             "total_points": base + evaluation.points,
+            "cashback_minor": evaluation.cashback_minor,
             "rules": [_trace_out(t) for t in evaluation.rules],
             "campaigns": [_campaign_out(c) for c in evaluation.campaigns],
             "awards": [a.detail() for a in evaluation.awards],
@@ -202,6 +204,8 @@ class ReplayReport:
     budget: int | None = None
     budget_exhausted: bool = False
     by_rule: dict[str, int] = field(default_factory=dict)
+    cashback_minor: int = 0  # what its cashback rules would have paid (no points budget)
+    cashback_by_rule: dict[str, int] = field(default_factory=dict)
 
     @property
     def cost(self) -> Decimal:
@@ -271,26 +275,39 @@ class _Replay:
         )
 
     def book(self, ev: EventRow, evaluation: Evaluation) -> None:
-        """Count the event's awards as if issued, within the budget."""
-        report, spent, got = self.report, self.state.spent, 0
+        """Count the event's awards as if issued: points within the budget, cashback
+        outside it."""
+        got = 0
         for a in evaluation.awards:
-            points = a.points
-            if report.budget is not None:
-                points = min(points, report.budget - spent.get(self.campaign_id, 0))
-            if points <= 0:
-                report.budget_exhausted = True
-                continue
-            spent[self.campaign_id] = spent.get(self.campaign_id, 0) + points
-            self.state.awards.append(
-                (ev.member_id, self.campaign_id, a.rule, ev.occurred_at, points)
-            )
-            report.by_rule[a.rule] = report.by_rule.get(a.rule, 0) + points
-            got += points
-        report.events += 1
+            got += self._cashback(ev, a) if a.cashback_minor else self._points(ev, a)
+        self.report.events += 1
         if got:
-            report.events_earning += 1
-            report.points += got
+            self.report.events_earning += 1
             self.reached.add(ev.member_id)
+
+    def _remember(self, ev: EventRow, rule: str, points: int) -> None:
+        self.state.awards.append((ev.member_id, self.campaign_id, rule, ev.occurred_at, points))
+
+    def _cashback(self, ev: EventRow, award: Award) -> int:
+        self._remember(ev, award.rule, 0)  # counts toward the rule's frequency limit
+        by_rule = self.report.cashback_by_rule
+        by_rule[award.rule] = by_rule.get(award.rule, 0) + award.cashback_minor
+        self.report.cashback_minor += award.cashback_minor
+        return award.cashback_minor
+
+    def _points(self, ev: EventRow, award: Award) -> int:
+        report, spent = self.report, self.state.spent
+        points = award.points
+        if report.budget is not None:
+            points = min(points, report.budget - spent.get(self.campaign_id, 0))
+        if points <= 0:
+            report.budget_exhausted = True
+            return 0
+        spent[self.campaign_id] = spent.get(self.campaign_id, 0) + points
+        self._remember(ev, award.rule, points)
+        report.by_rule[award.rule] = report.by_rule.get(award.rule, 0) + points
+        report.points += points
+        return points
 
 
 def _replayed_rules(repo: RulesRepository, program: Program, campaign_id: int) -> list[Rule]:

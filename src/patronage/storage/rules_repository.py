@@ -19,7 +19,7 @@ _R = RuleRow.__table__.c
 _C = CampaignRow.__table__.c
 RULE_COLUMNS = (
     _R.id, _R.code, _R.version, _R.name, _R.on_event, _R.condition, _R.action, _R.value,
-    _R.item_filter, _R.priority, _R.limit_count, _R.limit_per, _R.status,
+    _R.item_filter, _R.priority, _R.limit_count, _R.limit_per, _R.status, _R.cap_minor,
 )  # fmt: skip
 _CAMPAIGN_COLUMNS = (
     _C.id, _C.code, _C.name, _C.starts_at, _C.ends_at, _C.segment, _C.budget, _C.caps,
@@ -81,7 +81,7 @@ def rule_of_columns(row: tuple[Any, ...]) -> Rule:
     rule = _RULES.get(row)
     if rule is None:
         (id_, code, version, name, on, condition, action, value, item_filter, priority,
-         limit_count, limit_per, status) = row  # fmt: skip
+         limit_count, limit_per, status, cap_minor) = row  # fmt: skip
         rule = Rule(
             code=code,
             name=name,
@@ -95,6 +95,7 @@ def rule_of_columns(row: tuple[Any, ...]) -> Rule:
             status=status,
             version=version,
             id=id_,
+            cap_minor=cap_minor,
         )
         if len(_RULES) > _CACHE_MAX:
             _RULES.clear()
@@ -337,10 +338,28 @@ class RulesRepository:
         return row
 
     def awards_total(self, campaign_id: int) -> tuple[int, int]:
-        a = RuleAwardRow.__table__.c
+        """Points the campaign's rules issued, and how many members got points or cashback."""
         row = self.session.execute(
             select(
-                func.coalesce(func.sum(a.points), 0), func.count(func.distinct(a.member_id))
-            ).where(a.campaign_id == campaign_id)
+                func.coalesce(func.sum(_A.points), 0), func.count(func.distinct(_A.member_id))
+            ).where(_A.campaign_id == campaign_id)
         ).one()
         return int(row[0]), int(row[1])
+
+    def cashback_total(self, campaign_id: int) -> int:
+        """Minor units the campaign's cashback rules paid (before any claw-back)."""
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(_A.cashback_minor), 0)).where(
+                _A.campaign_id == campaign_id
+            )
+        )
+        return int(total or 0)
+
+    def cashback_of_event(self, member_id: int, event_id: int) -> int:
+        """Minor units the rules paid into the member's wallet for one event."""
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(_A.cashback_minor), 0)).where(
+                _A.member_id == member_id, _A.event_id == event_id
+            )
+        )
+        return int(total or 0)

@@ -63,11 +63,12 @@ class RuleRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(128))
+    cap_minor: Mapped[int | None] = mapped_column(BigInteger)  # cashback cap per event
 
 
 class RuleAwardRow(Base):
-    """Points one rule version gave one member for one event: what caps, frequency
-    limits and reports count."""
+    """Points (or cashback, in minor units) one rule version gave one member for one
+    event: what caps, frequency limits, reports and cashback claw-backs count."""
 
     __tablename__ = "rule_awards"
     __table_args__ = (
@@ -84,3 +85,4 @@ class RuleAwardRow(Base):
     points: Mapped[int] = mapped_column(BigInteger)
     occurred_at: Mapped[datetime]
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    cashback_minor: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -143,6 +143,25 @@ class StoredValueRepository:
         )
         return int(total or 0)
 
+    def balance(self, account_id: int) -> int:
+        return int(
+            self.session.scalar(
+                select(ValueAccountRow.balance_minor).where(ValueAccountRow.id == account_id)
+            )
+            or 0
+        )
+
+    def order_total(self, account_id: int, order_id: str, kind: str) -> int:
+        """The sum of the account's entries of one kind for one order."""
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(ValueEntryRow.amount_minor), 0)).where(
+                ValueEntryRow.account_id == account_id,
+                ValueEntryRow.order_id == order_id,
+                ValueEntryRow.kind == kind,
+            )
+        )
+        return int(total or 0)
+
     def spend_for_order(self, account_id: int, order_id: str) -> ValueEntry | None:
         row = self.session.scalar(
             select(ValueEntryRow)

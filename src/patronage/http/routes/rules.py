@@ -37,9 +37,14 @@ class RuleIn(BaseModel):
     event_type: str = Field(default="purchase", max_length=64)
     condition: str = Expression
     action: str = Field(
-        examples=["multiplier"], description="per_unit, multiplier, bonus, per_item"
+        examples=["multiplier"],
+        description="per_unit, multiplier, bonus, per_item (points); cashback (value: percent "
+        "of the amount) or cashback_fixed (value: minor units), paid into the wallet",
     )
     value: Decimal = Field(gt=0, le=Decimal(10**9))
+    cap_minor: int | None = Field(
+        default=None, ge=1, le=10**12, description="cashback: at most this much per event"
+    )
     item_filter: str | None = Field(default=None, max_length=4000)
     priority: int = Field(default=0, ge=-(10**6), le=10**6)
     limit: LimitIn | None = None

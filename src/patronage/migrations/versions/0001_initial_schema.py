@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:28:24.127937
+Create Date: 2026-11-23 17:33:45.009812
 """
 
 from __future__ import annotations
@@ -562,6 +562,7 @@ def upgrade() -> None:
             "created_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column("created_by", sa.String(length=128), nullable=True),
+        sa.Column("cap_minor", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["campaign_id"], ["campaigns.id"], name=op.f("fk_rules_campaign_id_campaigns")
         ),
@@ -1421,6 +1422,7 @@ def upgrade() -> None:
             "occurred_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column("details", sa.JSON(), nullable=True),
+        sa.Column("cashback_minor", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["campaign_id"], ["campaigns.id"], name=op.f("fk_rule_awards_campaign_id_campaigns")
         ),
