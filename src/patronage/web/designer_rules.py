@@ -19,7 +19,14 @@ from patronage.domain.rules import (
 )
 from patronage.errors import PatronageError
 from patronage.http.errors import error_body, status_of
-from patronage.services.rules import disable_rule, get_rule, list_campaigns, list_rules, save_rule
+from patronage.services.rules import (
+    RULE_FIELDS,
+    disable_rule,
+    get_rule,
+    list_campaigns,
+    list_rules,
+    save_rule,
+)
 from patronage.services.staff_users import StaffUser
 from patronage.web import security
 from patronage.web.designer_forms import PROGRAM, READERS, WRITERS, actor, field_errors
@@ -108,6 +115,17 @@ def form_of(rule: dict[str, Any]) -> RuleForm:
     )
 
 
+def _kept(current: dict[str, Any]) -> dict[str, Any]:
+    """What the stored version sets that this form has no field for: a new version keeps
+    it rather than dropping it."""
+    shown = set(RuleForm.model_fields) | {"code", "limit", "program"}
+    return {
+        name: current[name]
+        for name in RULE_FIELDS
+        if name not in shown and current.get(name) is not None
+    }
+
+
 def _list_page(request: Request, user: StaffUser, status: int = 200, **context: Any) -> Response:
     uow = uow_of(request)
     context.setdefault("form", RuleForm())
@@ -186,8 +204,10 @@ def rule_page(
 def update_rule(request: Request, code: RuleCode, form: Annotated[RuleForm, Form()]) -> Response:
     user = require_staff(request, *WRITERS)
     check_csrf(request, form.csrf_token)
+    uow = uow_of(request)
     try:
-        save_rule(uow_of(request), form.data(), actor(user.username), PROGRAM, code=code)
+        data = {**_kept(get_rule(uow, code, PROGRAM)), **form.data()}
+        save_rule(uow, data, actor(user.username), PROGRAM, code=code)
     except PatronageError as exc:
         errors = field_errors(translator(request), exc)
         return _rule_page(request, user, code, status_of(exc), form=form, errors=errors)
