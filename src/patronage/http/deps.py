@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Path, Request
 from sqlalchemy import Engine
 
 from patronage.services.access import Principal, authenticate
+from patronage.storage.reference import read_token
 from patronage.storage.uow import UnitOfWork
 
 
@@ -27,7 +28,12 @@ def current_principal(
     key = None
     if authorization and authorization.lower().startswith("bearer "):
         key = authorization[7:].strip()
-    principal = authenticate(get_uow(request), key)
+    engine = request.app.state.engine
+    # one round trip when the key is cached (storage/reference.py)
+    uow = UnitOfWork(
+        engine, request.app.state.clock, read_only=True, reference_token=read_token(engine)
+    )
+    principal = authenticate(uow, key)
     request.state.principal = principal
     return principal
 

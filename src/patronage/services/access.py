@@ -71,7 +71,7 @@ def authenticate(uow: UnitOfWork, key: str | None) -> Principal:
     if len(parts) < 3 or parts[0] != "pat":
         raise Unauthorized("the API key is not valid")
     with uow:
-        row = uow.keys.by_prefix(parts[1])
+        row = uow.keys.credentials(parts[1])
         if row is None or not hmac.compare_digest(row.key_hash, _hash(key)):
             raise Unauthorized("the API key is not valid")
         if row.revoked_at is not None:

@@ -345,6 +345,8 @@ def cancel(
 def benefit_at(uow: UnitOfWork, member_id: int, at: datetime) -> PaidBenefit | None:
     """The paid plan's earn multiplier when the membership covers ``at`` (inside the
     caller's transaction; used when a purchase earns)."""
+    if not uow.memberships.any_plan_multiplies_earning():
+        return None
     found = uow.memberships.of_member(member_id)
     if found is None or not found.covers(at) or found.plan.earn_multiplier == 1:
         return None

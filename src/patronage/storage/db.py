@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from patronage.storage.reference import watch_reference_writes
+
 
 def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
     """Create an engine with the settings the ledger relies on.
@@ -14,9 +16,13 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
     SQLite: WAL journal, foreign keys on, and every transaction begins with
     ``BEGIN IMMEDIATE`` so that writers queue for the lock up front instead of
     failing when a read lock would have to be upgraded.
-    PostgreSQL: psycopg 3, READ COMMITTED plus explicit row locks.
-    ``read_only`` engines (reports, monitoring) begin SQLite transactions deferred, so
-    they read a snapshot without queueing behind writers.
+    PostgreSQL: psycopg 3, READ COMMITTED plus explicit row locks; no ping before each
+    checkout (a round trip per unit of work): a connection the server dropped fails
+    once and is replaced, and connections are recycled after an hour.
+    ``read_only`` engines (reports, monitoring), and connections given the execution
+    option ``read_only=True``, begin SQLite transactions deferred, so they read a
+    snapshot without queueing behind writers.
+    Every engine watches for writes to reference data (storage/reference.py).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
@@ -24,8 +30,10 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(parsed, **kwargs)
+        kwargs.setdefault("pool_recycle", 3600)
+        engine = create_engine(parsed, **kwargs)
+        watch_reference_writes(engine)
+        return engine
     if parsed.get_backend_name() != "sqlite":
         raise ValueError(
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
@@ -46,8 +54,10 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        reading = read_only or conn.get_execution_options().get("read_only", False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
+    watch_reference_writes(engine)
     return engine
 
 

@@ -22,6 +22,7 @@ from patronage.domain.messages import (
     Message,
 )
 from patronage.errors import NotFound
+from patronage.storage.reference import Reference
 from patronage.storage.tables import OutboxRow, WebhookSubscriberRow
 
 _MESSAGE_FIELDS = tuple(Message.__dataclass_fields__)
@@ -163,9 +164,9 @@ class OutboxRepository:
 
 
 class WebhookRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, reference: Reference) -> None:
         self.session = session
-        self._subscribers: dict[int, list[tuple[int, str, list[Any]]]] = {}
+        self.reference = reference
 
     def add(self, program_id: int, url: str, secret: str, events: list[str], now: datetime) -> int:
         row = WebhookSubscriberRow(
@@ -182,8 +183,9 @@ class WebhookRepository:
 
     def listening(self, program_id: int, event: str) -> list[tuple[int, str]]:
         """(id, url) of the active subscribers of a program that want ``event``
-        (read once per unit of work)."""
-        if program_id not in self._subscribers:
+        (from the reference cache)."""
+
+        def load() -> list[tuple[int, str, list[Any]]]:
             rows = self.session.execute(
                 select(
                     WebhookSubscriberRow.id, WebhookSubscriberRow.url, WebhookSubscriberRow.events
@@ -191,8 +193,10 @@ class WebhookRepository:
                 .where(WebhookSubscriberRow.program_id == program_id, WebhookSubscriberRow.active)
                 .order_by(WebhookSubscriberRow.id)
             )
-            self._subscribers[program_id] = [(i, url, list(ev or [])) for i, url, ev in rows]
-        return [(i, url) for i, url, events in self._subscribers[program_id] if event in events]
+            return [(i, url, list(ev or [])) for i, url, ev in rows]
+
+        subscribers = self.reference.get(("webhook_subscribers", program_id), load)
+        return [(i, url) for i, url, events in subscribers if event in events]
 
     def get(self, subscriber_id: int) -> WebhookSubscriberRow:
         row = self.session.get(WebhookSubscriberRow, subscriber_id)

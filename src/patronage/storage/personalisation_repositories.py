@@ -21,6 +21,7 @@ from patronage.storage.personalisation_tables import (
     RecommendationModelRow,
     RecommendationNeighbourRow,
 )
+from patronage.storage.reference import Reference
 from patronage.storage.tables import EventRow, MemberRow, OrderRow, RewardRow
 
 KEEP_MODELS = 3
@@ -193,8 +194,24 @@ def _membership(row: MembershipRow, plan: MembershipPlanRow) -> Membership:
 
 
 class MembershipRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, reference: Reference) -> None:
         self.session = session
+        self.reference = reference
+
+    def any_plan_multiplies_earning(self) -> bool:
+        """Does any paid plan change what purchases earn? (If not, the earn path need
+        not look up the member's membership.) From the reference cache."""
+        return self.reference.get(
+            ("plan_multiplies_earning",),
+            lambda: (
+                self.session.scalar(
+                    select(MembershipPlanRow.id)
+                    .where(MembershipPlanRow.earn_multiplier != 1)
+                    .limit(1)
+                )
+                is not None
+            ),
+        )
 
     def add_plan(self, **values: Any) -> Plan:
         row = MembershipPlanRow(**values)

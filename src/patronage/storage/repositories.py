@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from patronage.domain.ledger import Entry, Lot
 from patronage.domain.members import Member
 from patronage.domain.program import Program, Tier
 from patronage.errors import NotFound
+from patronage.storage.reference import Reference
 from patronage.storage.tables import (
     AllocationRow,
     ApiKeyRow,
@@ -75,11 +76,11 @@ _PROGRAM_FIELDS = [
 
 
 class ProgramRepository:
-    """Programs change rarely: each unit of work reads one at most once."""
+    """Programs change rarely: read once, then served from the reference cache."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, reference: Reference) -> None:
         self.session = session
-        self._cache: dict[object, Program] = {}
+        self.reference = reference
 
     def _to_domain(self, row: ProgramRow, tiers: Sequence[TierRow] | None = None) -> Program:
         if tiers is None:
@@ -95,11 +96,17 @@ class ProgramRepository:
         )
 
     def get(self, code: str) -> Program:
-        if code not in self._cache:
-            self._load(ProgramRow.code == code, f"no program {code!r}")
-        return self._cache[code]
+        return self.reference.get(
+            ("program", code), lambda: self._load(ProgramRow.code == code, f"no program {code!r}")
+        )
 
-    def _load(self, condition: Any, missing: str) -> None:
+    def get_by_id(self, program_id: int) -> Program:
+        return self.reference.get(
+            ("program_id", program_id),
+            lambda: self._load(ProgramRow.id == program_id, f"no program {program_id}"),
+        )
+
+    def _load(self, condition: Any, missing: str) -> Program:
         """Read a program and its tiers in one query."""
         rows = self.session.execute(
             select(ProgramRow, TierRow)
@@ -109,17 +116,7 @@ class ProgramRepository:
         ).all()
         if not rows:
             raise NotFound(missing)
-        tiers = [tier for _, tier in rows if tier is not None]
-        self._remember(self._to_domain(rows[0][0], tiers))
-
-    def get_by_id(self, program_id: int) -> Program:
-        if program_id not in self._cache:
-            self._load(ProgramRow.id == program_id, f"no program {program_id}")
-        return self._cache[program_id]
-
-    def _remember(self, program: Program) -> None:
-        self._cache[program.code] = program
-        self._cache[program.id] = program
+        return self._to_domain(rows[0][0], [tier for _, tier in rows if tier is not None])
 
     def exists(self, code: str) -> bool:
         return self.session.scalar(select(ProgramRow.id).where(ProgramRow.code == code)) is not None
@@ -573,9 +570,19 @@ class AuditRepository:
         return list(self.session.scalars(query.order_by(AuditRow.id.desc()).limit(limit)))
 
 
+class ApiKey(NamedTuple):
+    id: int
+    key_hash: str
+    role: str
+    member_id: int | None
+    name: str | None
+    revoked_at: datetime | None
+
+
 class KeyRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, reference: Reference) -> None:
         self.session = session
+        self.reference = reference
 
     def add(self, **values: Any) -> ApiKeyRow:
         row = ApiKeyRow(**values)
@@ -585,6 +592,17 @@ class KeyRepository:
 
     def by_prefix(self, prefix: str) -> ApiKeyRow | None:
         return self.session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
+
+    def credentials(self, prefix: str) -> ApiKey | None:
+        """The key's hash, role and state, from the reference cache."""
+
+        def load() -> ApiKey | None:
+            row = self.by_prefix(prefix)
+            if row is None:
+                return None
+            return ApiKey(row.id, row.key_hash, row.role, row.member_id, row.name, row.revoked_at)
+
+        return self.reference.get(("api_key", prefix), load)
 
     def revoke(self, prefix: str, at: datetime) -> bool:
         """Mark the key revoked; False if it already was."""

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from patronage.domain.rules import Campaign, Limit, Rule
 from patronage.errors import NotFound
+from patronage.storage.reference import Reference
 from patronage.storage.rules_tables import CampaignRow, RuleAwardRow, RuleRow
 from patronage.storage.tables import EventRow, TierHistoryRow
 
@@ -30,7 +31,7 @@ _A = RuleAwardRow.__table__.c
 
 # Built once, parameters bound at execution: the earn path runs these on every event.
 _LIVE = (
-    select(*RULE_COLUMNS, *_CAMPAIGN_COLUMNS, _C.spent)
+    select(*RULE_COLUMNS, *_CAMPAIGN_COLUMNS)
     .select_from(RuleRow.__table__)
     .outerjoin(CampaignRow.__table__, _C.id == _R.campaign_id)
     .where(
@@ -40,6 +41,7 @@ _LIVE = (
         _R.status.in_(bindparam("statuses", expanding=True)),
     )
 )
+_SPENT = select(_C.id, _C.spent).where(_C.id.in_(bindparam("ids", expanding=True)))
 
 
 def _since(name: str) -> Any:
@@ -151,17 +153,25 @@ class RulesRepository:
         self, program_id: int, event_type: str, statuses: Sequence[str]
     ) -> tuple[Candidates, dict[int, int]]:
         """Current versions of the rules for this event type, each with its campaign (or
-        None); and the budget each campaign has spent so far."""
-        rows = self.session.execute(
-            _LIVE, {"program_id": program_id, "event_type": event_type, "statuses": statuses}
-        ).all()
-        split = len(RULE_COLUMNS)
-        spent = {r[split]: int(r[-1] or 0) for r in rows if r[split] is not None}
-        candidates = [
-            (rule_of_columns(tuple(r[:split])), campaign_of_columns(tuple(r[split:-1])))
-            for r in rows
-        ]
-        return candidates, spent
+        None); and the budget each campaign has spent so far. The definitions come from
+        the reference cache (storage/reference.py); the budgets spent are always read."""
+        params = {"program_id": program_id, "event_type": event_type, "statuses": statuses}
+
+        def load() -> Candidates:
+            split = len(RULE_COLUMNS)
+            return [
+                (rule_of_columns(tuple(r[:split])), campaign_of_columns(tuple(r[split:])))
+                for r in self.session.execute(_LIVE, params)
+            ]
+
+        reference: Reference | None = self.session.info.get("reference")
+        key = ("live_rules", program_id, event_type, tuple(statuses))
+        candidates = reference.get(key, load) if reference is not None else load()
+        campaigns = sorted({c.id for _, c in candidates if c is not None and c.id is not None})
+        if not campaigns:
+            return candidates, {}
+        rows = self.session.execute(_SPENT, {"ids": campaigns}).all()
+        return candidates, {campaign_id: int(spent or 0) for campaign_id, spent in rows}
 
     def cap_usage(
         self, member_id: int, campaign_ids: Sequence[int], starts: dict[str, datetime]

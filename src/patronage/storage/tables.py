@@ -65,6 +65,16 @@ metadata = Base.metadata
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+class ConfigStateRow(Base):
+    """One row whose random ``token`` changes with every write to reference data
+    (programs, tiers, rules, campaigns, API keys, subscribers, paid plans); see
+    storage/reference.py."""
+
+    __tablename__ = "config_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[int] = mapped_column(BigInteger)
+
+
 class ProgramRow(Base):
     __tablename__ = "programs"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,6 +20,7 @@ from patronage.storage.personalisation_repositories import (
     RecommendationRepository,
 )
 from patronage.storage.privacy_repositories import PrivacyRepository
+from patronage.storage.reference import Reference, cache_of
 from patronage.storage.repositories import (
     AuditRepository,
     EventRepository,
@@ -43,21 +44,37 @@ from patronage.storage.web_repositories import (
 
 
 class UnitOfWork:
-    """``with uow: ...; uow.commit()``. Leaving the block without commit rolls back."""
+    """``with uow: ...; uow.commit()``. Leaving the block without commit rolls back.
 
-    def __init__(self, engine: Engine, clock: Clock = system_clock) -> None:
+    ``read_only`` units of work never queue behind writers on SQLite.
+    A read-only unit of work may be given the ``reference_token`` its caller has just
+    read (storage/reference.py); others read it when first needed."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock = system_clock,
+        *,
+        read_only: bool = False,
+        reference_token: int | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.read_only = read_only
+        self.reference_token = reference_token
 
     def __enter__(self) -> UnitOfWork:
-        self.session = Session(self.engine, expire_on_commit=False, autoflush=True)
-        self.programs = ProgramRepository(self.session)
+        bind = self.engine.execution_options(read_only=True) if self.read_only else self.engine
+        self.session = Session(bind, expire_on_commit=False, autoflush=True)
+        self.reference = Reference(self.session, cache_of(self.engine), self.reference_token)
+        self.session.info["reference"] = self.reference  # for repositories made from a session
+        self.programs = ProgramRepository(self.session, self.reference)
         self.members = MemberRepository(self.session)
         self.events = EventRepository(self.session)
         self.ledger = LedgerRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.audit = AuditRepository(self.session)
-        self.keys = KeyRepository(self.session)
+        self.keys = KeyRepository(self.session, self.reference)
         self.jobs = JobRepository(self.session)
         self.surveys = SurveyRepository(self.session)
         self.complaints = ComplaintRepository(self.session)
@@ -68,13 +85,13 @@ class UnitOfWork:
         self.engagement = EngagementRepository(self.session)
         self.training = TrainingRepository(self.session)
         self.outbox = OutboxRepository(self.session)
-        self.webhooks = WebhookRepository(self.session)
+        self.webhooks = WebhookRepository(self.session, self.reference)
         self.journeys = JourneyRepository(self.session)
         self.staff_users = StaffUserRepository(self.session)
         self.sign_in_attempts = SignInAttemptRepository(self.session)
         self.portal_codes = PortalCodeRepository(self.session)
         self.recommendations = RecommendationRepository(self.session)
-        self.memberships = MembershipRepository(self.session)
+        self.memberships = MembershipRepository(self.session, self.reference)
         self.offers = OfferRepository(self.session)
         self.segments = SegmentRepository(self.session)
         self.background_jobs = BackgroundJobRepository(self.session)

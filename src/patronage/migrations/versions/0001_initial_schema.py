@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:33:45.009812
+Create Date: 2026-11-23 17:46:12.423120
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import patronage.storage.tables
+
 
 revision = "0001"
 down_revision = None
@@ -68,6 +69,12 @@ def upgrade() -> None:
         sa.Column("holidays", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_business_calendars")),
         sa.UniqueConstraint("code", name=op.f("uq_business_calendars_code")),
+    )
+    op.create_table(
+        "config_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_config_state")),
     )
     op.create_table(
         "idempotency_keys",
@@ -1950,6 +1957,7 @@ def downgrade() -> None:
     op.drop_table("sign_in_attempts")
     op.drop_table("programs")
     op.drop_table("idempotency_keys")
+    op.drop_table("config_state")
     op.drop_table("business_calendars")
     with op.batch_alter_table("background_jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_background_jobs_created_at")
