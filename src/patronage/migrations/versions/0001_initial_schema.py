@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:46:12.423120
+Create Date: 2026-11-23 17:46:13.545946
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import patronage.storage.tables
-
 
 revision = "0001"
 down_revision = None
