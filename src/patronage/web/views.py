@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from patronage.config import get_settings
 from patronage.web import (
+    designer_pages,
     job_pages,
     member_pages,
     portal_pages,
@@ -26,5 +27,13 @@ def install(app: FastAPI, secret_key: str | None = None, timezone: str = "UTC") 
     app.state.web_secret = secret_key or get_settings().secret_key
     app.state.web_timezone = timezone
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (staff_pages, member_pages, portal_pages, voice_pages, training_pages, job_pages):
+    for module in (
+        staff_pages,
+        member_pages,
+        portal_pages,
+        designer_pages,
+        voice_pages,
+        training_pages,
+        job_pages,
+    ):
         app.include_router(module.router)
