@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from patronage.domain import coupon_codes
-from patronage.domain.wallet import Account, ValueEntry, check_amount, check_order_id
+from patronage.domain.wallet import Account, ValueEntry, check_amount
 from patronage.errors import Conflict, InvalidInput, NotFound
+from patronage.services import stored_value
 from patronage.services.idempotency import run_once
-from patronage.services.stored_value import Move, add_money, decode_move, refund_money, take_money
+from patronage.services.stored_value import Move, add_money, decode_move
 from patronage.storage.uow import UnitOfWork
 
 GIFT_CARD_LENGTH = 15  # random characters, plus the check character: about 74 bits
@@ -93,15 +94,16 @@ def spend_gift_card(
     idempotency_key: str | None = None,
 ) -> Move:
     """Pay from a card; refused whole when short, and always once the card expired."""
-    check_amount(amount_minor)
-    check_order_id(order_id, required=True)
-
-    def operation(u: UnitOfWork) -> Move:
-        return take_money(u, find_card(u, code), amount_minor, order_id, actor)
-
-    payload = {"code": code, "amount": amount_minor, "order": order_id}
-    scope = f"gift_card:{coupon_codes.normalize(code)}:spend"
-    return run_once(uow, scope, idempotency_key, payload, operation, decode_move)
+    return stored_value.spend(
+        uow,
+        lambda u: find_card(u, code),
+        f"gift_card:{coupon_codes.normalize(code)}:spend",
+        {"code": code},
+        amount_minor,
+        order_id,
+        actor,
+        idempotency_key,
+    )
 
 
 def refund_gift_card(
@@ -113,15 +115,18 @@ def refund_gift_card(
     actor: str | None = None,
     idempotency_key: str | None = None,
 ) -> Move:
-    check_amount(amount_minor)
-    check_order_id(order_id)
-
-    def operation(u: UnitOfWork) -> Move:
-        return refund_money(u, find_card(u, code), amount_minor, spend_id, order_id, actor)
-
-    payload = {"code": code, "amount": amount_minor, "spend": spend_id, "order": order_id}
-    scope = f"gift_card:{coupon_codes.normalize(code)}:refund"
-    return run_once(uow, scope, idempotency_key, payload, operation, decode_move)
+    """Give back (part of) a spend of the card; refused once the card expired."""
+    return stored_value.refund(
+        uow,
+        lambda u: find_card(u, code),
+        f"gift_card:{coupon_codes.normalize(code)}:refund",
+        {"code": code},
+        amount_minor,
+        spend_id,
+        order_id,
+        actor,
+        idempotency_key,
+    )
 
 
 def gift_card_view(uow: UnitOfWork, code: str, limit: int = 50) -> GiftCardView:

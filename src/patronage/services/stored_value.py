@@ -1,19 +1,26 @@
 """Moving money in and out of a stored-value account (a member's wallet or a gift card).
 
-Called inside a service's transaction. Every move is one entry plus one atomic
-UPDATE of the balance; a spend is refused whole when short, and a refund of a spend
-never returns more than that spend took.
+Every move is one entry plus one atomic UPDATE of the balance; a spend is refused whole
+when short, and a refund of a spend never returns more than that spend took.
+:func:`spend` and :func:`refund` are the checkout flow both kinds of account share (one
+transaction, once per Idempotency-Key); the other functions run inside a caller's
+transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from patronage.domain.wallet import Account, ValueEntry
+from patronage.domain.wallet import Account, ValueEntry, check_amount, check_order_id
 from patronage.errors import InvalidInput, NotFound, RuleViolation
+from patronage.services.idempotency import run_once
 from patronage.storage.uow import UnitOfWork
+
+# Finds the account a spend or refund is about, inside its transaction (or refuses).
+FindAccount = Callable[[UnitOfWork], Account]
 
 
 @dataclass(frozen=True)
@@ -155,3 +162,48 @@ def refund_money(
 def decode_move(data: dict[str, Any]) -> Move:
     data["occurred_at"] = datetime.fromisoformat(data["occurred_at"])
     return Move(**data)
+
+
+def spend(
+    uow: UnitOfWork,
+    find: FindAccount,
+    scope: str,
+    owner: dict[str, Any],
+    amount_minor: int,
+    order_id: str,
+    actor: str | None,
+    idempotency_key: str | None,
+) -> Move:
+    """Pay (part of) an order from an account, in its own transaction; refused whole
+    when short. ``owner`` names the account in the idempotency payload."""
+    check_amount(amount_minor)
+    check_order_id(order_id, required=True)
+
+    def operation(u: UnitOfWork) -> Move:
+        return take_money(u, find(u), amount_minor, order_id, actor)
+
+    payload = {**owner, "amount": amount_minor, "order": order_id}
+    return run_once(uow, scope, idempotency_key, payload, operation, decode_move)
+
+
+def refund(
+    uow: UnitOfWork,
+    find: FindAccount,
+    scope: str,
+    owner: dict[str, Any],
+    amount_minor: int,
+    spend_id: int | None,
+    order_id: str | None,
+    actor: str | None,
+    idempotency_key: str | None,
+) -> Move:
+    """Give back (part of) one spend of an account (goods returned), in its own
+    transaction: never more than the spend took."""
+    check_amount(amount_minor)
+    check_order_id(order_id)
+
+    def operation(u: UnitOfWork) -> Move:
+        return refund_money(u, find(u), amount_minor, spend_id, order_id, actor)
+
+    payload = {**owner, "amount": amount_minor, "spend": spend_id, "order": order_id}
+    return run_once(uow, scope, idempotency_key, payload, operation, decode_move)

@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from patronage.domain.wallet import ValueEntry, check_amount, check_credit_kind, check_order_id
-from patronage.errors import InvalidInput, RuleViolation
+from patronage.domain.wallet import (
+    Account,
+    ValueEntry,
+    check_amount,
+    check_credit_kind,
+    check_order_id,
+)
+from patronage.errors import InvalidInput, PatronageError, RuleViolation
+from patronage.services import stored_value
 from patronage.services.idempotency import run_once
-from patronage.services.stored_value import Move, add_money, decode_move, refund_money, take_money
+from patronage.services.stored_value import Move, add_money, decode_move
 from patronage.storage.uow import UnitOfWork
 
 
@@ -82,24 +89,22 @@ def spend_wallet(
     idempotency_key: str | None = None,
 ) -> Move:
     """Pay (part of) an order from the wallet; refused whole when the balance is short."""
-    check_amount(amount_minor)
-    check_order_id(order_id, required=True)
-
-    def operation(u: UnitOfWork) -> Move:
-        u.members.get(member_id)
-        wallet = u.stored_value.wallet(member_id)
-        if wallet is None:
-            raise RuleViolation(
-                f"insufficient funds: {amount_minor} requested, 0 available",
-                code="insufficient_funds",
-                requested=amount_minor,
-                available=0,
-            )
-        return take_money(u, wallet, amount_minor, order_id, actor)
-
-    payload = {"member": member_id, "amount": amount_minor, "order": order_id}
-    scope = f"member:{member_id}:wallet_spend"
-    return run_once(uow, scope, idempotency_key, payload, operation, decode_move)
+    no_wallet = RuleViolation(
+        f"insufficient funds: {amount_minor} requested, 0 available",
+        code="insufficient_funds",
+        requested=amount_minor,
+        available=0,
+    )
+    return stored_value.spend(
+        uow,
+        lambda u: _wallet(u, member_id, no_wallet),
+        f"member:{member_id}:wallet_spend",
+        {"member": member_id},
+        amount_minor,
+        order_id,
+        actor,
+        idempotency_key,
+    )
 
 
 def refund_wallet(
@@ -112,19 +117,27 @@ def refund_wallet(
     idempotency_key: str | None = None,
 ) -> Move:
     """Return money of a checkout spend (goods returned): never more than it took."""
-    check_amount(amount_minor)
-    check_order_id(order_id)
+    no_wallet = InvalidInput("this member has no wallet spends", field="spend_id")
+    return stored_value.refund(
+        uow,
+        lambda u: _wallet(u, member_id, no_wallet),
+        f"member:{member_id}:wallet_refund",
+        {"member": member_id},
+        amount_minor,
+        spend_id,
+        order_id,
+        actor,
+        idempotency_key,
+    )
 
-    def operation(u: UnitOfWork) -> Move:
-        u.members.get(member_id)
-        wallet = u.stored_value.wallet(member_id)
-        if wallet is None:
-            raise InvalidInput("this member has no wallet spends", field="spend_id")
-        return refund_money(u, wallet, amount_minor, spend_id, order_id, actor)
 
-    payload = {"member": member_id, "amount": amount_minor, "spend": spend_id, "order": order_id}
-    scope = f"member:{member_id}:wallet_refund"
-    return run_once(uow, scope, idempotency_key, payload, operation, decode_move)
+def _wallet(u: UnitOfWork, member_id: int, missing: PatronageError) -> Account:
+    """The member's wallet (an unknown member is 404; one without a wallet, ``missing``)."""
+    u.members.get(member_id)
+    wallet = u.stored_value.wallet(member_id)
+    if wallet is None:
+        raise missing
+    return wallet
 
 
 def wallet_view(
