@@ -22,6 +22,11 @@ def get_uow(request: Request) -> UnitOfWork:
     return UnitOfWork(request.app.state.engine, request.app.state.clock)
 
 
+def get_read_uow(request: Request) -> UnitOfWork:
+    """For handlers that only read (storage.db.reader)."""
+    return UnitOfWork(request.app.state.engine, request.app.state.clock, read_only=True)
+
+
 def current_principal(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
@@ -47,6 +52,7 @@ def require_role(*roles: str) -> Callable[..., Principal]:
 
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
+ReadUow = Annotated[UnitOfWork, Depends(get_read_uow)]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=300, description="Retry-safe key for this write."),

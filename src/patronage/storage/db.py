@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -59,6 +60,23 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
 
     watch_reference_writes(engine)
     return engine
+
+
+_READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def reader(engine: Engine) -> Engine:
+    """The engine for units of work that only read. On PostgreSQL its statements run in
+    autocommit: at READ COMMITTED every statement reads its own snapshot anyway, so a
+    transaction would add nothing but the BEGIN and ROLLBACK round trips. On SQLite its
+    transactions begin deferred: a snapshot read that does not queue behind writers."""
+    found = _READERS.get(engine)
+    if found is None:
+        options: dict[str, Any] = {"read_only": True}
+        if is_postgres(engine):
+            options["isolation_level"] = "AUTOCOMMIT"
+        found = _READERS[engine] = engine.execution_options(**options)
+    return found
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -125,10 +125,9 @@ def cache_of(engine: Engine) -> ReferenceCache:
 
 def read_token(engine: Engine) -> int | None:
     """The current token, read outside any transaction of ours (no write lock taken)."""
-    options: dict[str, Any] = (
-        {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
-    )
-    with engine.connect().execution_options(read_only=True, **options) as conn:
+    from patronage.storage.db import reader
+
+    with reader(engine).connect() as conn:
         value = conn.execute(_TOKEN).scalar()
     return None if value is None else int(value)
 

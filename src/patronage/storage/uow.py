@@ -11,6 +11,7 @@ from patronage.clock import Clock, system_clock
 from patronage.storage.background_job_repositories import BackgroundJobRepository
 from patronage.storage.complaint_repositories import ComplaintRepository
 from patronage.storage.coupon_repositories import CouponRepository
+from patronage.storage.db import reader
 from patronage.storage.engagement_repositories import EngagementRepository
 from patronage.storage.journey_repositories import JourneyRepository
 from patronage.storage.offer_repositories import OfferRepository
@@ -46,7 +47,8 @@ from patronage.storage.web_repositories import (
 class UnitOfWork:
     """``with uow: ...; uow.commit()``. Leaving the block without commit rolls back.
 
-    ``read_only`` units of work never queue behind writers on SQLite.
+    ``read_only`` units of work only read (storage.db.reader): no transaction round
+    trips on PostgreSQL, no queueing behind writers on SQLite.
     A read-only unit of work may be given the ``reference_token`` its caller has just
     read (storage/reference.py); others read it when first needed."""
 
@@ -64,7 +66,7 @@ class UnitOfWork:
         self.reference_token = reference_token
 
     def __enter__(self) -> UnitOfWork:
-        bind = self.engine.execution_options(read_only=True) if self.read_only else self.engine
+        bind = reader(self.engine) if self.read_only else self.engine
         self.session = Session(bind, expire_on_commit=False, autoflush=True)
         self.reference = Reference(self.session, cache_of(self.engine), self.reference_token)
         self.session.info["reference"] = self.reference  # for repositories made from a session

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Query
 
 from patronage.domain.members import Member
 from patronage.errors import InvalidInput
-from patronage.http.deps import AdminOnly, AnyRole, IdempotencyKey, MemberPath, StaffOrAdmin, Uow
+from patronage.http.deps import (
+    AdminOnly,
+    AnyRole,
+    IdempotencyKey,
+    MemberPath,
+    ReadUow,
+    StaffOrAdmin,
+    Uow,
+)
 from patronage.http.schemas import (
     AdjustmentIn,
     BalanceOut,
@@ -40,7 +48,7 @@ def enroll(body: MemberIn, uow: Uow, _: StaffOrAdmin, key: IdempotencyKey = None
 
 @router.get("", response_model=list[MemberOut])
 def search(
-    uow: Uow,
+    uow: ReadUow,
     principal: AnyRole,
     external_id: Annotated[str | None, Query(max_length=128)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
@@ -56,13 +64,13 @@ def search(
 
 
 @router.get("/{member_id}", response_model=MemberOut)
-def get_member(member_id: MemberPath, uow: Uow, principal: AnyRole) -> MemberOut:
+def get_member(member_id: MemberPath, uow: ReadUow, principal: AnyRole) -> MemberOut:
     principal.may_see_member(member_id)
     return member_out(members.get_member(uow, member_id))
 
 
 @router.get("/{member_id}/balance", response_model=BalanceOut)
-def balance(member_id: MemberPath, uow: Uow, principal: AnyRole) -> BalanceOut:
+def balance(member_id: MemberPath, uow: ReadUow, principal: AnyRole) -> BalanceOut:
     principal.may_see_member(member_id)
     return BalanceOut(**asdict(balances.get_balance(uow, member_id)))
 
@@ -70,7 +78,7 @@ def balance(member_id: MemberPath, uow: Uow, principal: AnyRole) -> BalanceOut:
 @router.get("/{member_id}/ledger", response_model=LedgerPage)
 def ledger(
     member_id: MemberPath,
-    uow: Uow,
+    uow: ReadUow,
     principal: AnyRole,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
@@ -81,7 +89,7 @@ def ledger(
 
 
 @router.get("/{member_id}/balance/explanation", response_model=ExplanationOut)
-def explanation(member_id: MemberPath, uow: Uow, principal: AnyRole) -> ExplanationOut:
+def explanation(member_id: MemberPath, uow: ReadUow, principal: AnyRole) -> ExplanationOut:
     principal.may_see_member(member_id)
     return ExplanationOut(**balances.explain_balance(uow, member_id))
 
