@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:46:13.545946
+Create Date: 2026-11-23 17:47:45.841309
 """
 
 from __future__ import annotations
