@@ -57,4 +57,4 @@ def change_tier(
             reason=reason.strip(),
         )
         uow.commit()
-        return uow.programs.get(program_code)
+    return program_ladder(uow, program_code)  # read afresh, as every later request will

@@ -143,13 +143,13 @@ class ProgramRepository:
         return list(self.session.scalars(select(ProgramRow.code).order_by(ProgramRow.id)))
 
     def change_tier(self, program_id: int, code: str, threshold: int, multiplier: Any) -> None:
-        """Store a tier's new threshold and multiplier; the program is read again after."""
+        """Store a tier's new threshold and multiplier. The write moves the reference
+        token, so this unit of work and every later one read the program again."""
         self.session.execute(
             update(TierRow)
             .where(TierRow.program_id == program_id, TierRow.code == code)
             .values(threshold=threshold, multiplier=multiplier)
         )
-        self._cache.clear()
 
 
 class MemberRepository:
