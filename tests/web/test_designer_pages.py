@@ -201,6 +201,45 @@ def test_a_good_rule_is_saved_then_versioned_and_disabled(site: Site) -> None:
     assert get_rule(site.shop.uow(), "big-gold")["status"] == "disabled"
 
 
+def test_a_cashback_rule_keeps_its_cap_and_the_simulator_shows_the_money(site: Site) -> None:
+    client = site.sign_in("admin")
+    form = _rule_form(
+        code="coffee-back", condition="true", action="cashback", value="5", cap_minor="2000"
+    )
+    made = _post(client, site, "/designer/rules", "/designer/rules", **form)
+    assert made.status_code == 303
+    rule = get_rule(site.shop.uow(), "coffee-back")
+    assert (rule["action"], rule["value"], rule["cap_minor"]) == ("cashback", 5, 2000)
+    assert "at most CN¥20.00 per event" in client.get("/designer/rules/coffee-back").text
+    renamed = _post(
+        client,
+        site,
+        "/designer/rules/coffee-back",
+        "/designer/rules/coffee-back",
+        **{**form, "name": "Five percent back"},
+    )
+    assert renamed.status_code == 303
+    assert get_rule(site.shop.uow(), "coffee-back")["cap_minor"] == 2000
+    wrong = _post(
+        client,
+        site,
+        "/designer/rules/coffee-back",
+        "/designer/rules/coffee-back",
+        **{**form, "action": "bonus"},
+    )
+    assert wrong.status_code == 422 and re.search(r'id="f-cap_minor-error"', wrong.text)
+    simulated = _post(
+        client,
+        site,
+        "/designer/simulate",
+        "/designer/simulate",
+        event_amount="100",
+        member_tier="member",
+        include_drafts="on",
+    )
+    assert re.search(r'id="cashback">CN¥5.00<', simulated.text)
+
+
 def test_the_expression_check_reports_line_and_column(site: Site) -> None:
     client = site.sign_in("admin")
     token = site.csrf(client, "/designer/rules")

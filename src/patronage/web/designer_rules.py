@@ -28,6 +28,7 @@ from patronage.services.rules import (
     save_rule,
 )
 from patronage.services.staff_users import StaffUser
+from patronage.services.tier_ladder import program_ladder
 from patronage.web import security
 from patronage.web.designer_forms import PROGRAM, READERS, WRITERS, actor, field_errors
 from patronage.web.forms import check_csrf
@@ -73,6 +74,7 @@ class RuleForm(BaseModel):
     priority: str = Field(default="0", max_length=16)
     limit_count: str = Field(default="", max_length=16)
     limit_per: str = Field(default="", max_length=16)
+    cap_minor: str = Field(default="", max_length=20)
     status: str = Field(default="active", max_length=16)
     csrf_token: str = Field(default="", max_length=200)
 
@@ -91,6 +93,8 @@ class RuleForm(BaseModel):
             out["campaign"] = self.campaign.strip()
         if self.item_filter.strip():
             out["item_filter"] = self.item_filter.replace("\r\n", "\n")
+        if self.cap_minor.strip():
+            out["cap_minor"] = self.cap_minor.strip().replace(",", "")
         if self.limit_count.strip() or self.limit_per:
             out["limit"] = {"count": self.limit_count.strip(), "per": self.limit_per}
         return out
@@ -111,6 +115,7 @@ def form_of(rule: dict[str, Any]) -> RuleForm:
         priority=str(rule["priority"]),
         limit_count=str(limit.get("count") or ""),
         limit_per=limit.get("per") or "",
+        cap_minor=str(rule.get("cap_minor") or ""),
         status=rule["status"],
     )
 
@@ -182,6 +187,7 @@ def _rule_page(
         user=user,
         rule=rule,
         current=current,
+        currency=program_ladder(uow, PROGRAM).currency,
         campaigns=list_campaigns(uow, PROGRAM),
         choices=CHOICES,
         designer_section="rules",
