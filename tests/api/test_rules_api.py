@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from sqlalchemy import func, select
 from tests.api.conftest import Api
 
@@ -131,11 +132,21 @@ def test_cashback_rules_over_http(api: Api) -> None:
     assert created.status_code == 201, created.text
     assert (created.json()["action"], created.json()["cap_minor"]) == ("cashback", 300)
     member = api.member("m1")
-    assert api.buy(member["id"], "o1", "40.00").json()["points_earned"] == 40
+    bought = api.buy(member["id"], "o1", "40.00").json()
+    assert (bought["points_earned"], bought["cashback_minor"]) == (40, 200)
     wallet = api.request("GET", f"/members/{member['id']}/wallet").json()
     assert wallet["balance_minor"] == 200 and wallet["entries"][0]["kind"] == "cashback"
-    api.buy(member["id"], "o2", "100.00")  # 5.00, capped at 3.00
+    assert api.buy(member["id"], "o2", "100.00").json()["cashback_minor"] == 300  # 5.00 capped
     assert api.request("GET", f"/members/{member['id']}/wallet").json()["balance_minor"] == 500
+    refund = {"type": "refund", "member_id": member["id"], "original_order_id": "o1",
+              "amount": "10.00", "occurred_at": api.clock().isoformat()}  # fmt: skip
+    refunded = api.request("POST", "/events", json=refund)
+    assert refunded.status_code == 201, refunded.text
+    back = refunded.json()
+    assert (back["cashback_minor"], back["cashback_reversed_minor"]) == (0, 50)  # 1/4 of 2.00
+    assert api.request("GET", f"/members/{member['id']}/wallet").json()["balance_minor"] == 450
+    schema = httpx.get(api.base + "/openapi.json").json()["components"]["schemas"]["EventOut"]
+    assert {"cashback_minor", "cashback_reversed_minor"} <= set(schema["properties"])
     before = counts(api)
     for body, field in (
         ({**rule, "code": "b2", "value": 101}, "value"),

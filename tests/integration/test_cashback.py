@@ -97,9 +97,10 @@ def test_purchase_pays_cashback_with_its_points(shop: Shop) -> None:
     add(shop, code="five", name="Five percent back", action="cashback", value=5, cap_minor=2000)
     add(shop, code="bonus", action="bonus", value=7)
     result = shop.buy(member, "100.00", order_id="o1")
-    assert result.points_earned == 100 + 7
+    assert (result.points_earned, result.cashback_minor) == (100 + 7, 500)
     assert balance(shop, member.id) == 500
-    assert shop.buy(member, "1000.00", order_id="o2").points_earned == 1000 + 7
+    second = shop.buy(member, "1000.00", order_id="o2")
+    assert (second.points_earned, second.cashback_minor) == (1000 + 7, 2000)
     assert balance(shop, member.id) == 500 + 2000  # 5% of 1000.00 is 50.00, capped at 20.00
     entry = wallet_view(shop.uow(), member.id).entries[-1]
     assert (entry.kind, entry.order_id, entry.reason) == (
@@ -129,7 +130,8 @@ def test_item_filter_fixed_cashback_custom_events_and_limits(shop: Shop) -> None
     assert campaign["cashback_issued_minor"] == 600 and campaign["members_reached"] == 1
     add(shop, code="check-in-back", event_type="check_in", action="cashback_fixed", value=30)
     request = EventRequest(type="check_in", member_id=member.id, occurred_at=SATURDAY)
-    assert record_event(shop.uow(), request).points_earned == 0
+    checked_in = record_event(shop.uow(), request)
+    assert (checked_in.points_earned, checked_in.cashback_minor) == (0, 30)
     assert balance(shop, member.id) == 750 + 30
 
 
@@ -140,7 +142,8 @@ def test_refunds_claw_back_in_proportion(shop: Shop) -> None:
     assert balance(shop, member.id) == 1000
     first = shop.refund(member, "o1", "100.00")
     assert first.points_reversed == 100 and balance(shop, member.id) == 600
-    shop.refund(member, "o1", "150.00")
+    assert (first.cashback_minor, first.cashback_reversed_minor) == (0, 400)
+    assert shop.refund(member, "o1", "150.00").cashback_reversed_minor == 600
     assert balance(shop, member.id) == 0
     assert kinds(shop, member.id) == [
         ("cashback", 1000),
@@ -155,18 +158,19 @@ def test_a_short_wallet_never_goes_below_zero(shop: Shop) -> None:
     add(shop, code="four", action="cashback", value=4)
     shop.buy(member, "250.00", order_id="o1")
     spend_wallet(shop.uow(), member.id, 700, order_id="till-1")
-    shop.refund(member, "o1", "100.00")  # 400 due, 300 there
+    assert shop.refund(member, "o1", "100.00").cashback_reversed_minor == 300  # 400 due
     assert balance(shop, member.id) == 0
     reason = wallet_view(shop.uow(), member.id).entries[0].reason
     assert reason == "refund of order o1: 300 of 400 due taken back, the wallet held no more"
     credit_wallet(shop.uow(), member.id, 5000, "top_up")
-    shop.refund(member, "o1", "150.00")  # the rest of the order: 1000 - 300 still due
+    rest = shop.refund(member, "o1", "150.00")  # the rest of the order
+    assert rest.cashback_reversed_minor == 1000 - 300
     assert balance(shop, member.id) == 5000 - 700
     assert wallets_consistent(shop.engine)
     other = shop.member("m2")
     shop.buy(other, "10.00", order_id="o2")  # 40 back, spent at once
     spend_wallet(shop.uow(), other.id, 40, order_id="till-2")
-    shop.refund(other, "o2", "10.00")
+    assert shop.refund(other, "o2", "10.00").cashback_reversed_minor == 0
     assert kinds(shop, other.id) == [("cashback", 40), ("spend", -40)]
 
 
@@ -176,6 +180,7 @@ def test_resending_an_event_pays_once(shop: Shop) -> None:
     first = shop.buy(member, "50.00", order_id="o1", key="k-1")
     again = shop.buy(member, "50.00", order_id="o1", key="k-1")
     assert again == first and balance(shop, member.id) == 500
+    assert again.cashback_minor == 500
     with pytest.raises(Conflict) as duplicate:
         shop.buy(member, "50.00", order_id="o1", key="k-2")
     assert duplicate.value.code == "duplicate_order"
@@ -186,7 +191,9 @@ def test_resending_an_event_pays_once(shop: Shop) -> None:
         amount=Decimal("20.00"),
         occurred_at=SATURDAY,
     )
-    assert record_event(shop.uow(), refund, "r-1") == record_event(shop.uow(), refund, "r-1")
+    refunded = record_event(shop.uow(), refund, "r-1")
+    assert refunded == record_event(shop.uow(), refund, "r-1")
+    assert refunded.cashback_reversed_minor == 200
     assert kinds(shop, member.id) == [("cashback", 500), ("cashback_reverse", -200)]
 
 

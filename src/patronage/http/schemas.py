@@ -87,6 +87,12 @@ class EventOut(BaseModel):
     debt_repaid: int
     debt_added: int
     tier: str | None
+    cashback_minor: int = Field(
+        default=0, description="Cashback paid into the wallet for this event (minor units)"
+    )
+    cashback_reversed_minor: int = Field(
+        default=0, description="Cashback this refund took back from the wallet (minor units)"
+    )
 
 
 class ExpiringLot(BaseModel):

@@ -50,6 +50,8 @@ class EventResult:
     debt_repaid: int = 0
     debt_added: int = 0
     tier: str | None = None
+    cashback_minor: int = 0  # paid into the wallet by cashback rules for this event
+    cashback_reversed_minor: int = 0  # taken back from the wallet by this refund
 
 
 def to_minor(amount: Decimal, field_name: str = "amount") -> int:
@@ -187,6 +189,7 @@ def _purchase(
         points_earned=points,
         debt_repaid=repaid,
         tier=new_tier.code,
+        cashback_minor=awards.cashback_minor,
     )
 
 
@@ -208,7 +211,7 @@ def _refund(
     event_id = _store_event(uow, program, member, request)
     from patronage.services.cashback import claw_back_cashback
 
-    claw_back_cashback(uow, member, order, amount)  # reads the order before this refund
+    cashback_taken = claw_back_cashback(uow, member, order, amount)  # reads the order first
     uow.events.record_refund(order, amount, points)
     debt_added, taken = 0, 0
     if points > 0:
@@ -225,6 +228,7 @@ def _refund(
         points_reversed=taken + debt_added,
         debt_added=debt_added,
         tier=member.tier_code,
+        cashback_reversed_minor=cashback_taken,
     )
 
 
@@ -251,6 +255,7 @@ def _custom(
         request.order_id,
         points_earned=awards.points,
         tier=member.tier_code,
+        cashback_minor=awards.cashback_minor,
     )
 
 
