@@ -15,6 +15,7 @@ from tests.factories import Shop
 from patronage.clock import FixedClock
 from patronage.errors import Conflict, InvalidInput
 from patronage.services import rules
+from patronage.services.background_jobs import job_view, queue_replay, run_job
 from patronage.services.events import EventRequest, record_event
 from patronage.services.wallet import credit_wallet, spend_wallet, wallet_view
 from patronage.storage.rules_tables import CampaignRow
@@ -211,13 +212,18 @@ def test_simulate_and_replay_report_cashback_and_write_nothing(shop: Shop, engin
     back = next(r for r in simulated["rules"] if r["rule"] == "back")
     assert (back["cashback_minor"], back["points"], back["fires"]) == (160, 0, True)
     assert back["decision"] == "pays cashback"
-    report = rules.replay(
-        shop.uow(), "later", datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
-    )
+    march = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+    report = rules.replay(shop.uow(), "later", *march)
     assert (report.cashback_minor, report.cashback_by_rule) == (600, {"back": 600})
     assert report.points == 5 and report.budget_exhausted  # the points budget, not cashback
     assert (report.events_earning, report.members) == (3, 3)
     assert counts(engine) == before
+    job = queue_replay(shop.uow(), "later", *march, "test")  # the same, in the background
+    run_job(shop.uow(), job.id)
+    done = job_view(shop.uow(), job.id)
+    assert done.status == "succeeded" and done.result is not None
+    assert (done.result["cashback_minor"], done.result["cashback_by_rule"]) == (600, {"back": 600})
+    assert done.result["points"] == 5
 
 
 @pytest.mark.parametrize(

@@ -243,6 +243,8 @@ def _replay(uow: UnitOfWork, job_id: int, params: dict[str, Any]) -> Outcome:
         "budget": report.budget,
         "budget_exhausted": report.budget_exhausted,
         "by_rule": dict(sorted(report.by_rule.items())),
+        "cashback_minor": report.cashback_minor,
+        "cashback_by_rule": dict(sorted(report.cashback_by_rule.items())),
     }
     return result, (report.events, report.events)
 
