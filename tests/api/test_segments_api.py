@@ -127,3 +127,24 @@ def test_bad_input_is_422_with_the_rows_and_saves_nothing(api: Api, ids: dict[st
         assert set(response.json()["error"]) == {"code", "message", "details"}
     assert api.request("GET", "/segments").json() == []
     assert api.request("GET", "/segments?program=nope").status_code == 404
+
+
+def test_simulate_accepts_member_segments_inline(api: Api) -> None:
+    campaign = {"code": "vip", "name": "VIP", "segment": '"champions_mar" in member.segments'}
+    assert api.request("POST", "/campaigns", json=campaign).status_code == 201
+    rule = {"code": "vip-bonus", "name": "VIP bonus", "campaign": "vip", "condition": "true"}
+    rule |= {"action": "bonus", "value": 250}
+    assert api.request("POST", "/rules", json=rule).status_code == 201
+
+    def simulate(member: dict[str, object]) -> dict[str, object]:
+        body = {"event": {"type": "purchase", "amount": "10.00"}, "member": member}
+        response = api.request("POST", "/rules/simulate", role="analyst", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    inside = simulate({"segments": ["champions_mar"]})
+    assert (inside["rule_points"], inside["member"]["segments"]) == (250, ["champions_mar"])
+    assert simulate({"segments": ["someone_else"]})["rule_points"] == 0
+    too_long = {"segments": ["x" * 65]}
+    body = {"event": {"type": "purchase", "amount": "10.00"}, "member": too_long}
+    assert api.request("POST", "/rules/simulate", json=body).status_code == 422

@@ -113,6 +113,7 @@ def _sample_context() -> dict[str, Any]:
             "days_since_join": 100,
             "purchase_count": 3,
             "joined_at": datetime(2025, 12, 4, tzinfo=UTC),
+            "segments": ["champions"],
         },
         "item": item,
     }
@@ -264,6 +265,8 @@ class MemberFacts:
     joined_at: datetime | None = None
     purchase_count: int = 0
     id: int | None = None
+    segments: tuple[str, ...] = ()
+    """Codes of the saved segments the member is in (``"vip" in member.segments``)."""
 
 
 def member_context(facts: MemberFacts, at: datetime, timezone: str) -> dict[str, Any]:
@@ -282,4 +285,5 @@ def member_context(facts: MemberFacts, at: datetime, timezone: str) -> dict[str,
         "days_since_join": max(0, (local - joined).days),
         "joined_at": facts.joined_at.astimezone(UTC) if facts.joined_at else None,
         "purchase_count": facts.purchase_count,
+        "segments": list(facts.segments),
     }

@@ -75,10 +75,15 @@ def load_candidates(
 
 
 def member_facts(
-    uow: UnitOfWork, member: Member, tier: str, count_purchases: bool = True
+    uow: UnitOfWork,
+    member: Member,
+    tier: str,
+    count_purchases: bool = True,
+    with_segments: bool = True,
 ) -> MemberFacts:
     """What conditions know about a stored member."""
     purchases = RulesRepository(uow.session).purchase_count(member.id) if count_purchases else 0
+    segments = tuple(uow.segments.codes_of_member(member.id)) if with_segments else ()
     return MemberFacts(
         tier=tier,
         attributes=dict(member.attributes),
@@ -86,13 +91,14 @@ def member_facts(
         joined_at=member.joined_at,
         purchase_count=purchases,
         id=member.id,
+        segments=segments,
     )
 
 
-def _needs_purchase_count(candidates: Candidates) -> bool:
+def _mentions(candidates: Candidates, fact: str) -> bool:
+    """Whether any condition names ``fact``: the purchase path loads only what is used."""
     return any(
-        "purchase_count" in rule.condition
-        or (campaign is not None and "purchase_count" in (campaign.segment or ""))
+        fact in rule.condition or (campaign is not None and fact in (campaign.segment or ""))
         for rule, campaign in candidates
     )
 
@@ -149,7 +155,13 @@ def _member_of(
     from patronage.services.tiers import current_tier
 
     tier = current_tier(program, member).code
-    facts = member_facts(uow, member, tier, _needs_purchase_count(candidates))
+    facts = member_facts(
+        uow,
+        member,
+        tier,
+        _mentions(candidates, "purchase_count"),
+        _mentions(candidates, "segments"),
+    )
     return member_context(facts, at, program.timezone)
 
 

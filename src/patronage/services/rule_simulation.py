@@ -101,6 +101,7 @@ def _described_member(
         birthday=date.fromisoformat(str(birthday)) if birthday else None,
         joined_at=joined_at,
         purchase_count=int(inline.get("purchase_count") or 0),
+        segments=tuple(str(code) for code in inline.get("segments") or ()),
     )
     return facts, tier, 0
 
@@ -150,7 +151,11 @@ def simulate(uow: UnitOfWork, body: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "program": program.code,
             "event": {**event, "occurred_at": at},
-            "member": {"tier": facts.tier, "purchase_count": facts.purchase_count},
+            "member": {
+                "tier": facts.tier,
+                "purchase_count": facts.purchase_count,
+                "segments": list(facts.segments),
+            },
             "base_points": base,
             "rule_points": evaluation.points,
             "total_points": base + evaluation.points,

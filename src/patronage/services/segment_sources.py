@@ -73,9 +73,12 @@ def rfm_snapshot(uow: UnitOfWork, program_id: int, run: RfmRun) -> Snapshot:
     """The chosen segments' customers who are members (not erased), with their figures.
 
     Call inside ``with uow:``."""
-    scored = run.scored
-    monetary_minor = (scored["monetary"] * 100).round().astype("int64")
-    chosen = scored[scored["segment"].isin(run.names)].assign(monetary_minor=monetary_minor)
+    # Minor units before filtering: assigning a column to an empty frame would take the
+    # column's index and bring back every row.
+    scored = run.scored.assign(
+        monetary_minor=(run.scored["monetary"] * 100).round().astype("int64")
+    )
+    chosen = scored[scored["segment"].isin(run.names)]
     ids = uow.segments.ids_by_external_id(program_id, chosen["customer_id"].tolist())
     members = [
         {
@@ -97,7 +100,7 @@ def rfm_snapshot(uow: UnitOfWork, program_id: int, run: RfmRun) -> Snapshot:
         members=members,
         as_of=run.as_of,
         revenue_minor=sum(m["monetary_minor"] for m in members),
-        total_revenue_minor=int(monetary_minor.sum()),
+        total_revenue_minor=int(scored["monetary_minor"].sum()),
     )
 
 

@@ -91,6 +91,9 @@ class SimMember(BaseModel):
     joined_at: AwareDatetime | None = None
     days_since_join: int | None = Field(default=None, ge=0, le=100_000)
     purchase_count: int = Field(default=0, ge=0, le=10**9)
+    segments: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=1000, description="Codes of saved segments."
+    )
 
 
 class SimulateIn(BaseModel):
