@@ -118,6 +118,12 @@ class Settings(BaseSettings):
         default="month",
         description="Award the birthday bonus in the birthday `month` or on the `day`.",
     )
+    analytics_memory_mb: int = Field(
+        default=1024,
+        ge=64,
+        description="DuckDB's memory limit for the analytics (it spills to disk beyond); the "
+        "customer summary works through the transactions in passes sized to a quarter of it.",
+    )
 
     def check_production(self) -> None:
         if self.environment == "production" and self.secret_key == "change-me":

@@ -110,15 +110,14 @@ def predict(
     value = gamma_gamma.expected_average_value(
         np.array(fitted.spend.values()), x, history["monetary_value"].to_numpy(dtype=np.float64)
     )
-    expected = model.expected_purchases(params, horizon, x, t_x, T)
-    frame = history.copy()
-    frame["p_alive"] = model.probability_alive(params, x, t_x, T)
-    frame["expected_purchases"] = expected
-    frame["expected_avg_value"] = value
-    frame["clv"] = value * _discounted_purchases(
-        model, params, horizon, discount_rate, x, t_x, T, expected
+    alive = model.probability_alive(params, x, t_x, T)
+    expected = model.expected_purchases(params, horizon, x, t_x, T, alive=alive)
+    purchases = _discounted_purchases(
+        model, params, horizon, discount_rate, (x, t_x, T, alive), expected
     )
-    return frame
+    return history.assign(
+        p_alive=alive, expected_purchases=expected, expected_avg_value=value, clv=value * purchases
+    )
 
 
 def _discounted_purchases(
@@ -126,18 +125,18 @@ def _discounted_purchases(
     params: FloatArray,
     horizon: float,
     rate: float,
-    x: FloatArray,
-    t_x: FloatArray,
-    T: FloatArray,
-    undiscounted: FloatArray,  # noqa: N803
+    history: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    undiscounted: FloatArray,
 ) -> FloatArray:
+    """Expected purchases per time unit, discounted; ``history`` is x, t_x, T, P(alive)."""
     if rate == 0:
         return undiscounted
+    x, t_x, T, alive = history  # noqa: N806
     ends = np.minimum(np.arange(1, int(np.ceil(horizon)) + 1, dtype=np.float64), horizon)
     total = np.zeros_like(x)
     before = np.zeros_like(x)
     for step, end in enumerate(ends, start=1):  # one vectorised pass per time unit
-        upto = model.expected_purchases(params, end, x, t_x, T)
+        upto = model.expected_purchases(params, end, x, t_x, T, alive=alive)
         total += (upto - before) / (1.0 + rate) ** step
         before = upto
     return total

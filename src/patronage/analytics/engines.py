@@ -12,6 +12,7 @@ from typing import Any, Literal
 import ibis
 from ibis.backends import BaseBackend
 
+from patronage.config import get_settings
 from patronage.errors import InvalidInput
 
 EngineName = Literal["duckdb", "spark"]
@@ -22,6 +23,8 @@ def connect(engine: str = "duckdb") -> BaseBackend:
     if engine == "duckdb":
         con = ibis.duckdb.connect()
         con.raw_sql("SET TimeZone = 'UTC'")
+        con.raw_sql(f"SET memory_limit = '{get_settings().analytics_memory_mb}MB'")
+        con.raw_sql("SET allocator_background_threads = true")  # return freed memory promptly
         return con
     if engine == "spark":
         return ibis.pyspark.connect(spark_session())

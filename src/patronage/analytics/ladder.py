@@ -62,7 +62,7 @@ def stages_at(data: LadderData, day: date) -> pd.DataFrame:
         _counts(data.referrals, day, "referrals"),
         _promoters(data.nps, day),
     ]
-    merged = frames[0]
+    merged = frames[0].astype({"customer_id": str})  # integer ids in a file meet text ids
     for frame in frames[1:]:
         merged = merged.merge(frame.astype({"customer_id": str}), on="customer_id", how="outer")
     merged = merged.fillna({"purchase_days": 0, "interactions": 0, "referrals": 0})

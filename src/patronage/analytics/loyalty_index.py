@@ -61,7 +61,9 @@ def attention_and_decision(
     bought = transactions.filter(
         transactions.is_purchase & (transactions.occurred_on <= ibis.literal(as_of))
     )
-    first_buy = bought.group_by("customer_id").agg(first_buy=bought.occurred_on.min())
+    first_buy = bought.group_by(customer_id=bought.customer_id.cast("string")).agg(
+        first_buy=bought.occurred_on.min()
+    )
     joined = per.left_join(first_buy, "customer_id")
     waited = joined.first_buy.epoch_days() - joined.first_seen.epoch_days()
     return _frame(

@@ -76,9 +76,13 @@ def expected_purchases(
     x: FloatArray,
     t_x: FloatArray,
     T: FloatArray,  # noqa: N803
+    alive: FloatArray | None = None,
 ) -> FloatArray:
-    """Expected purchases in (T, T + t] (Schmittlein et al. 1987, eq. 22)."""
+    """Expected purchases in (T, T + t] (Schmittlein et al. 1987, eq. 22); ``alive`` is
+    P(alive) when already known."""
     r, alpha, s, beta = params
     rate = (r + x) * (beta + T) / ((alpha + T) * (s - 1))
     bracket = 1.0 - ((beta + T) / (beta + T + t)) ** (s - 1)
-    return np.asarray(rate * bracket * probability_alive(params, x, t_x, T), dtype=np.float64)
+    if alive is None:
+        alive = probability_alive(params, x, t_x, T)
+    return np.asarray(rate * bracket * alive, dtype=np.float64)

@@ -53,22 +53,45 @@ ACTIONS = {s.name: s.action for s in SEGMENTS}
 
 
 def quintile_scores(values: NDArray[np.float64]) -> NDArray[np.int64]:
-    """1..5 by rank; higher values score higher; ties take the lowest rank of the tie."""
+    """1..5 by rank; higher values score higher; ties take the lowest rank of the tie.
+
+    The score is 1 + floor(5 (rank - 1) / n) with rank - 1 the number of smaller values.
+    That reaches j + 1 when at least k_j = ceil(j n / 5) values are smaller, i.e. when the
+    value exceeds the k_j-th smallest: four comparisons with cut points of the sorted values.
+    """
     n = len(values)
-    ranks = pd.Series(values).rank(method="min").to_numpy(dtype=np.float64)
-    return np.asarray(1 + np.floor(5 * (ranks - 1) / n), dtype=np.int64)
+    scores = np.ones(n, dtype=np.int64)
+    if n:
+        ordered = np.sort(values)
+        for j in range(1, 5):
+            scores += values > ordered[-(-j * n // 5) - 1]
+    return scores
 
 
-def segment_names(r: NDArray[np.int64], fm: NDArray[np.int64]) -> NDArray[np.str_]:
-    names = np.full(len(r), "", dtype=object)
-    for s in reversed(SEGMENTS):  # earlier segments win where grids overlap
-        inside = (r >= s.recency[0]) & (r <= s.recency[1]) & (fm >= s.fm[0]) & (fm <= s.fm[1])
-        names[inside] = s.name
-    return names.astype(str)
+def _segment_grid() -> NDArray[np.intp]:
+    """grid[R - 1, FM - 1] = index of the segment in SEGMENTS (-1: none)."""
+    grid = np.full((5, 5), -1, dtype=np.intp)
+    for i, s in reversed(list(enumerate(SEGMENTS))):  # earlier segments win where grids overlap
+        grid[s.recency[0] - 1 : s.recency[1], s.fm[0] - 1 : s.fm[1]] = i
+    return grid
+
+
+SEGMENT_GRID = _segment_grid()
+RFM_CODES = [f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)]
+
+
+def segment_names(r: NDArray[np.int64], fm: NDArray[np.int64]) -> pd.Categorical:
+    return pd.Categorical.from_codes(
+        SEGMENT_GRID[r - 1, fm - 1], categories=[s.name for s in SEGMENTS]
+    )
 
 
 def score(summary: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """Per customer: recency_days, frequency, monetary, R/F/M scores, rfm code, segment."""
+    """Per customer: recency_days, frequency, monetary, R/F/M scores, rfm code, segment.
+
+    The rfm code and the segment are categorical columns (a handful of labels shared by
+    all customers).
+    """
     recency = day_number(as_of) - summary["last_day"].to_numpy()
     frequency = summary["purchase_days"].to_numpy()
     monetary = summary["revenue"].to_numpy(dtype=np.float64)
@@ -85,9 +108,10 @@ def score(summary: pd.DataFrame, as_of: date) -> pd.DataFrame:
             "r_score": r,
             "f_score": f,
             "m_score": m,
-            "rfm": (r * 100 + f * 10 + m).astype(str),
+            "rfm": pd.Categorical.from_codes((r - 1) * 25 + (f - 1) * 5 + m - 1, RFM_CODES),
             "segment": segment_names(r, fm),
-        }
+        },
+        copy=False,
     )
 
 

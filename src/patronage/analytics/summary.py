@@ -3,27 +3,38 @@
 Purchases on the same day are merged into one purchase (the convention of the
 "buy till you die" literature). Days are counted as integer days since 1970-01-01 so
 that DuckDB and Spark return identical numbers.
+
+Merging same-day purchases needs one group per customer and day, nearly one per
+transaction. On DuckDB, large inputs are therefore summarised in passes over disjoint
+sets of customers (ranges of integer ids, or hash buckets of text ids), so memory stays
+bounded by ``PATRONAGE_ANALYTICS_MEMORY_MB``; with ids clustered in the file, as exports
+usually are, DuckDB skips the row groups outside each range.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from patronage.config import get_settings
 from patronage.errors import InvalidInput
 
-SUMMARY_COLUMNS = (
-    "customer_id",
-    "first_day",
-    "last_day",
-    "purchase_days",
-    "gross",
-    "first_day_amount",
-    "revenue",
-)
+SUMMARY_TYPES = {
+    "first_day": "int64",
+    "last_day": "int64",
+    "purchase_days": "int64",
+    "gross": "float64",
+    "first_day_amount": "float64",
+    "revenue": "float64",
+}
+SUMMARY_COLUMNS = ("customer_id", *SUMMARY_TYPES)
 EPOCH = date(1970, 1, 1)
 
 
@@ -33,27 +44,24 @@ def purchase_days(transactions: ir.Table) -> ir.Table:
     return bought.group_by(["customer_id", "occurred_on"]).agg(amount=bought.amount.sum())
 
 
-def customer_summary_expr(transactions: ir.Table, as_of: date) -> ir.Table:
+BYTES_PER_TRANSACTION = 100
+"""DuckDB's hash table for one (customer, day) group, measured with some margin."""
+
+
+@ibis.udf.agg.builtin(name="arg_min")  # type: ignore[untyped-decorator]
+def _duckdb_arg_min(arg: float, key: dt.Date) -> float:  # type: ignore[empty-body]
+    """DuckDB's arg_min (Ibis's argmin becomes an ordered FIRST there, which sorts)."""
+
+
+def customer_summary_expr(transactions: ir.Table, as_of: date, refunds: bool = True) -> ir.Table:
     """first/last purchase day, purchase days, gross spend, first-day spend, net revenue.
 
-    Two aggregations and no join: per customer and day, then per customer, with the
-    purchase figures taken over days that had a purchase.
+    Two aggregations and no join: per customer and day, then per customer. With
+    ``refunds=False`` the caller knows every transaction is a purchase, and one sum per
+    day is enough.
     """
     window = transactions.filter(transactions.occurred_on <= ibis.literal(as_of))
-    daily = window.group_by(["customer_id", "occurred_on"]).agg(
-        bought=window.amount.sum(where=window.is_purchase),
-        net=window.amount.sum(),
-        has_purchase=window.is_purchase.any(),
-    )
-    day, bought = daily.occurred_on, daily.has_purchase
-    per = daily.group_by("customer_id").agg(
-        first_on=day.min(where=bought),
-        last_on=day.max(where=bought),
-        purchase_days=daily.count(where=bought),
-        gross=daily.bought.sum(where=bought),
-        first_day_amount=daily.bought.argmin(day, where=bought),
-        revenue=daily.net.sum(),
-    )
+    per = _with_refunds(window) if refunds else _purchases_only(window)
     per = per.filter(per.purchase_days > 0)
     return per.select(
         "customer_id",
@@ -66,23 +74,106 @@ def customer_summary_expr(transactions: ir.Table, as_of: date) -> ir.Table:
     )
 
 
-def customer_summary(transactions: ir.Table, as_of: date) -> pd.DataFrame:
-    """The summary as a pandas frame sorted by customer, with fixed dtypes."""
-    frame = customer_summary_expr(transactions, as_of).to_pyarrow().to_pandas()
-    if frame.empty:
-        raise InvalidInput(f"no purchases on or before {as_of.isoformat()}", field="as_of")
-    frame = frame.astype(
-        {
-            "customer_id": str,
-            "first_day": "int64",
-            "last_day": "int64",
-            "purchase_days": "int64",
-            "gross": "float64",
-            "first_day_amount": "float64",
-            "revenue": "float64",
-        }
+def _with_refunds(window: ir.Table) -> ir.Table:
+    """Purchase figures over days with a purchase (``bought`` is NULL on refund-only days)."""
+    daily = window.group_by(["customer_id", "occurred_on"]).agg(
+        bought=window.amount.sum(where=window.is_purchase),
+        net=window.amount.sum(),
     )
-    return frame.sort_values("customer_id", ignore_index=True)[list(SUMMARY_COLUMNS)]
+    day, has_purchase = daily.occurred_on, daily.bought.notnull()
+    return daily.group_by("customer_id").agg(
+        first_on=day.min(where=has_purchase),
+        last_on=day.max(where=has_purchase),
+        purchase_days=daily.bought.count(),
+        gross=daily.bought.sum(),
+        first_day_amount=_first_day_amount(daily, has_purchase),
+        revenue=daily.net.sum(),
+    )
+
+
+def _purchases_only(window: ir.Table) -> ir.Table:
+    daily = window.group_by(["customer_id", "occurred_on"]).agg(bought=window.amount.sum())
+    per = daily.group_by("customer_id").agg(
+        first_on=daily.occurred_on.min(),
+        last_on=daily.occurred_on.max(),
+        purchase_days=daily.count(),
+        gross=daily.bought.sum(),
+        first_day_amount=_first_day_amount(daily),
+    )
+    return per.mutate(revenue=per.gross)
+
+
+def _first_day_amount(daily: ir.Table, where: ir.BooleanValue | None = None) -> ir.Value:
+    if daily._find_backend().name == "duckdb":  # noqa: SLF001
+        return _duckdb_arg_min(daily.bought, daily.occurred_on, where=where)
+    return daily.bought.argmin(daily.occurred_on, where=where)
+
+
+def customer_summary(
+    transactions: ir.Table, as_of: date, rows_per_pass: int | None = None
+) -> pd.DataFrame:
+    """The summary as a pandas frame sorted by customer, with fixed dtypes.
+
+    ``rows_per_pass`` (default: from the memory setting) bounds how many transactions
+    DuckDB groups at a time; the result does not depend on it.
+    """
+    window = transactions.filter(transactions.occurred_on <= ibis.literal(as_of))
+    plan = SummaryPlan.of(window, rows_per_pass)
+    table = pa.concat_tables(
+        [
+            customer_summary_expr(part, as_of, plan.refunds).order_by("customer_id").to_pyarrow()
+            for part in plan.passes
+        ]
+    )
+    if table.num_rows == 0:
+        raise InvalidInput(f"no purchases on or before {as_of.isoformat()}", field="as_of")
+    if len(plan.passes) > 1 and not window.customer_id.type().is_integer():  # hash buckets
+        table = table.take(pc.sort_indices(table, [("customer_id", "ascending")]))
+    columns = {"customer_id": table["customer_id"].cast(pa.string()).to_pandas()}
+    for name, kind in SUMMARY_TYPES.items():
+        columns[name] = table[name].to_numpy().astype(kind, copy=False)
+    return pd.DataFrame(columns, copy=False)
+
+
+@dataclass(frozen=True)
+class SummaryPlan:
+    """How DuckDB summarises: the transactions split by customer into passes of about
+    ``rows_per_pass`` rows (integer ids in ascending ranges, text ids in hash buckets),
+    and whether any transaction is a refund. Spark gets one pass (it manages its own
+    memory across the cluster) and the general expression."""
+
+    passes: list[ir.Table]
+    refunds: bool = True
+
+    @classmethod
+    def of(cls, transactions: ir.Table, rows_per_pass: int | None = None) -> SummaryPlan:
+        if transactions._find_backend().name != "duckdb":  # noqa: SLF001
+            return cls([transactions])
+        if rows_per_pass is None:
+            rows_per_pass = get_settings().analytics_memory_mb * 2**20 // 4 // BYTES_PER_TRANSACTION
+        ids = transactions.customer_id
+        numeric = ids.type().is_integer()
+        stats = transactions.aggregate(
+            rows=transactions.count(),
+            refunds=(~transactions.is_purchase).any(),
+            **({"low": ids.min(), "high": ids.max()} if numeric else {}),
+        )
+        found = stats.to_pyarrow().to_pylist()[0]
+        refunds = bool(found["refunds"])
+        passes = -(-found["rows"] // max(rows_per_pass, 1))
+        if passes <= 1:
+            return cls([transactions], refunds)
+        if not numeric:
+            bucket = (ids.hash() % passes).abs()  # the hash is a signed 64-bit integer
+            return cls([transactions.filter(bucket == i) for i in range(passes)], refunds)
+        low, high = found["low"], found["high"]
+        bounds = [low + (high - low + 1) * i // passes for i in range(passes + 1)]
+        ranges = [
+            transactions.filter((ids >= start) & (ids < stop))
+            for start, stop in zip(bounds, bounds[1:], strict=False)
+            if stop > start
+        ]
+        return cls(ranges, refunds)
 
 
 def last_purchase_date(transactions: ir.Table) -> date:
