@@ -8,22 +8,47 @@ exactly what a run that was never interrupted produces.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Row, select, text
 
+from patronage.clock import FixedClock
+from patronage.services.complaints import NewComplaint, file_complaint
+from patronage.services.imports import import_members, import_transactions
+from patronage.services.outbox import add_subscriber
+from patronage.services.programs import ensure_default_program
+from patronage.services.survey_responses import record_staff_response
+from patronage.services.surveys import define_survey
+from patronage.storage.backup import backup, restore
 from patronage.storage.db import make_engine
+from patronage.storage.tables import MemberRow, OutboxRow
+from patronage.storage.uow import UnitOfWork
 
 PATRONAGE = str(Path(sys.executable).parent / "patronage")
 ROWS = 600
+TRANSACTION_HEADER = (
+    "member_external_id",
+    "order_id",
+    "occurred_at",
+    "amount",
+    "currency",
+    "type",
+    "original_order_id",
+)
+NPS_QUESTION = {"id": "nps", "type": "nps", "text": {"zh-CN": "推荐吗？", "en": "Recommend us?"}}
 
 
 def write_file(path: Path) -> Path:
@@ -31,17 +56,7 @@ def write_file(path: Path) -> Path:
     start = datetime(2024, 1, 1, tzinfo=UTC)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "member_external_id",
-                "order_id",
-                "occurred_at",
-                "amount",
-                "currency",
-                "type",
-                "original_order_id",
-            ]
-        )
+        writer.writerow(TRANSACTION_HEADER)
         for i in range(ROWS):
             when = (start + timedelta(hours=7 * i)).isoformat()
             if i % 10 == 9:
@@ -83,8 +98,11 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([PATRONAGE, *args], capture_output=True, text=True, check=False)
 
 
-def kill_after_progress(args: list[str], url: str, query: str, minimum: int) -> None:
-    """Start a command, wait until ``query`` counts at least ``minimum``, then SIGKILL it."""
+def kill_after_progress(
+    args: list[str], url: str, query: str, minimum: int, rng: random.Random | None = None
+) -> None:
+    """Start a command, wait until ``query`` counts at least ``minimum``, then SIGKILL it
+    after a further random pause (up to 0.1 s)."""
     process = subprocess.Popen(
         [PATRONAGE, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -96,7 +114,7 @@ def kill_after_progress(args: list[str], url: str, query: str, minimum: int) -> 
                 if conn.execute(text(query)).scalar_one() >= minimum:
                     break
             time.sleep(0.05)
-        time.sleep(random.random() * 0.1)
+        time.sleep((rng or random.Random(minimum)).random() * 0.1)
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
         process.wait()
@@ -144,3 +162,170 @@ def test_import_and_expiry_survive_sigkill(empty_db_url: str, reference) -> None
     )
     assert totals(empty_db_url) == expired
     assert run("check", "--db", empty_db_url).returncode == 0
+
+
+# The journey scheduler: `patronage jobs run journeys` killed at random points.
+
+AS_OF = datetime(2026, 2, 17, 4, 0, tzinfo=UTC)  # Spring Festival in Shanghai, Berlin, Auckland
+ZONES = ("Asia/Shanghai", "Europe/Berlin", "America/Los_Angeles", "Pacific/Auckland")
+MEMBERS = 800
+
+
+def member_rows(rng: random.Random) -> list[dict[str, str]]:
+    """Members reachable by e-mail, by SMS or not at all, in four time zones; a tenth
+    born around the holiday, a fifth joined in the last 100 days (onboarding)."""
+    rows = []
+    for i in range(MEMBERS):
+        born = (2, 16 + i % 3) if i % 10 == 0 else (4 + i % 7, 1 + i % 28)
+        joined = (
+            AS_OF - timedelta(days=rng.randint(0, 99), hours=rng.randint(0, 23))
+            if i % 5 == 0
+            else datetime(2024, 1 + i % 12, 1 + i % 28, tzinfo=UTC)
+        )
+        rows.append(
+            {
+                "external_id": f"j{i}",
+                "email": f"j{i}@example.com",
+                "phone": f"+86139{i:08d}" if i % 7 == 1 else "",
+                "consent_email": "true" if i % 7 >= 2 else "false",
+                "consent_sms": "true" if i % 7 == 1 else "",
+                "birthday": date(1970 + i % 40, *born).isoformat(),
+                "joined_at": joined.isoformat(),
+                "attributes": json.dumps(
+                    {"timezone": ZONES[i % 4], "language": "zh-CN" if i % 2 else "en"}
+                ),
+            }
+        )
+    return rows
+
+
+def purchase_rows(members: list[dict[str, str]], rng: random.Random) -> list[list[str]]:
+    """Lapsed buyers (win-back), points bought about a year ago (expiring soon), and
+    new members who bought (no first-purchase nudge)."""
+    rows = []
+    for i, member in enumerate(members):
+        joined = datetime.fromisoformat(member["joined_at"])
+        times = []
+        if i % 5 == 0 and i % 3 == 0:
+            times.append(joined + timedelta(days=1))
+        if i % 5 and i % 6 == 0:
+            times.append(AS_OF - timedelta(days=91 + rng.randint(0, 25)))
+        if i % 5 and i % 9 == 0:
+            times.append(AS_OF - timedelta(days=336 + rng.randint(0, 27)))
+        for n, when in enumerate(t for t in times if t < AS_OF):
+            amount = f"{rng.randint(1000, 30000) / 100:.2f}"
+            row = [member["external_id"], f"{member['external_id']}-{n}", when.isoformat()]
+            rows.append([*row, amount, "CNY", "purchase", ""])
+    return sorted(rows, key=lambda r: r[2])
+
+
+def seed_journey_data(url: str, folder: Path) -> None:
+    """Members, purchases (through the import), a webhook subscriber, open complaints
+    and NPS detractors: something due on every journey at AS_OF."""
+    rng = random.Random(17)
+    members = member_rows(rng)
+    with (folder / "members.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(members[0]))
+        writer.writeheader()
+        writer.writerows(members)
+    with (folder / "purchases.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(TRANSACTION_HEADER)
+        writer.writerows(purchase_rows(members, rng))
+    engine = make_engine(url)
+    early = UnitOfWork(engine, FixedClock(AS_OF - timedelta(days=10)))
+    ensure_default_program(early)
+    assert not import_members(early, folder / "members.csv").rejected
+    assert not import_transactions(early, folder / "purchases.csv").rejected
+    add_subscriber(early, "default", "http://127.0.0.1:9/hook", ["points.expiring"])
+    survey = define_survey(
+        early, "nps", {"zh-CN": "推荐", "en": "Recommend"}, [NPS_QUESTION], recontact_days=0
+    )
+    with early:
+        program_id = early.programs.get("default").id or 0
+        ids = early.members.ids_by_external_id(program_id, [m["external_id"] for m in members])
+    for i in range(3, MEMBERS, 97):
+        complaint = NewComplaint(ids[f"j{i}"], "service", "medium", "Cold coffee", "store")
+        file_complaint(early, complaint, "staff")
+    later = UnitOfWork(engine, FixedClock(AS_OF - timedelta(days=3)))
+    for i in range(5, MEMBERS, 41):
+        record_staff_response(later, survey.id, ids[f"j{i}"], {"nps": i % 11}, "staff")
+    engine.dispose()
+
+
+@pytest.fixture
+def twin_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second, empty database of the same kind as ``db_url``."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path}/twin.db"
+        return
+    admin = make_engine(db_url, isolation_level="AUTOCOMMIT")
+    name = f"patronage_twin_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield admin.url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def outbox_rows(url: str) -> Counter[tuple[object, ...]]:
+    """Every outbox message by what identifies and fills it (not its id or creation time)."""
+    engine = make_engine(url)
+    query = select(
+        MemberRow.external_id,
+        OutboxRow.journey,
+        OutboxRow.step,
+        OutboxRow.occurrence,
+        OutboxRow.channel,
+        OutboxRow.recipient,
+        OutboxRow.template,
+        OutboxRow.language,
+        OutboxRow.payload,
+        OutboxRow.status,
+        OutboxRow.next_attempt_at,
+    ).outerjoin(MemberRow, MemberRow.id == OutboxRow.member_id)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    engine.dispose()
+    return Counter(
+        (*row[:8], json.dumps(row.payload, sort_keys=True), row.status, due(row)) for row in rows
+    )
+
+
+def due(row: Row[Any]) -> datetime | None:
+    """Journey steps are due at the job's --as-of; webhook events when written (wall clock)."""
+    return None if row.channel == "webhook" else row.next_attempt_at
+
+
+def test_journey_scheduler_survives_repeated_sigkill(
+    db_url: str, twin_url: str, tmp_path: Path
+) -> None:
+    seed_journey_data(db_url, tmp_path)
+    engine = make_engine(db_url)
+    backup(engine, tmp_path / "seeded.bak")
+    engine.dispose()
+    restore(twin_url, tmp_path / "seeded.bak")
+    job = ["jobs", "run", "journeys", "--as-of", AS_OF.isoformat()]
+    result = run(*job, "--db", twin_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = outbox_rows(twin_url)
+    total = sum(expected.values())
+    assert {key[1] for key in expected} == {
+        "birthday",
+        "holiday",
+        "onboarding",
+        "winback",
+        "points_expiring",
+        "webhook",
+    }
+    assert max(expected.values()) == 1
+
+    rng = random.Random(8)
+    progress = "SELECT count(*) FROM outbox"
+    for threshold in sorted(rng.sample(range(total // 10, total * 7 // 10), 3)):
+        kill_after_progress([*job, "--db", db_url], db_url, progress, threshold, rng)
+        assert threshold <= sum(outbox_rows(db_url).values()) < total
+    result = run(*job, "--db", db_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert outbox_rows(db_url) == expected

@@ -34,6 +34,7 @@ EXPIRING_WITHIN_DAYS = 30
 LAPSE_WINDOW_DAYS = 30  # a lapse older than this (job not run, or before go-live) is left alone
 DETRACTOR_WINDOW_DAYS = 30
 ONBOARDING_HORIZON_DAYS = 100
+BATCH = 200  # messages per transaction
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,16 @@ class JourneyConfig:
 
 
 class _Planner:
-    """Schedules steps for one program at one instant, counting what it did."""
+    """Schedules steps for one program at one instant, counting what it did.
+
+    Steps are written in batches: one INSERT (skipping keys already recorded) and one
+    commit per ``BATCH`` messages, so a job killed at any point keeps what it committed,
+    loses at most one batch, and a rerun adds exactly what is missing."""
 
     def __init__(self, uow: UnitOfWork, program: Program, as_of: datetime) -> None:
         self.uow, self.program, self.as_of = uow, program, as_of
         self.counts: Counter[str] = Counter()
+        self.batch: list[dict[str, Any]] = []
 
     def today(self, contact: Contact) -> date:
         return local_day(self.as_of, member_zone(contact.attributes, self.program.timezone))
@@ -65,29 +71,40 @@ class _Planner:
             self.counts["no_channel"] += 1
             return
         channel, recipient = choice
-        added = self.uow.outbox.add(
-            program_id=self.program.id,
-            member_id=contact.member_id,
-            channel=channel,
-            recipient=recipient,
-            template=payload.pop("template", step),
-            language=member_language(contact.attributes),
-            payload=payload,
-            journey=journey,
-            step=step,
-            occurrence=occurrence,
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=self.as_of,
-            created_at=self.uow.clock(),
+        self.batch.append(
+            {
+                "program_id": self.program.id,
+                "member_id": contact.member_id,
+                "channel": channel,
+                "recipient": recipient,
+                "template": payload.pop("template", step),
+                "language": member_language(contact.attributes),
+                "payload": payload,
+                "journey": journey,
+                "step": step,
+                "occurrence": occurrence,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": self.as_of,
+                "created_at": self.uow.clock(),
+            }
         )
-        self.counts[journey if added is not None else "already_scheduled"] += 1
+        if len(self.batch) >= BATCH:
+            self.commit()
+
+    def commit(self) -> None:
+        """Write the pending batch and commit (with anything else written meanwhile)."""
+        added = Counter(j for j in self.uow.outbox.add_once(self.batch) if j is not None)
+        self.counts.update(added)
+        self.counts["already_scheduled"] += len(self.batch) - sum(added.values())
+        self.batch = []
+        self.uow.commit()
 
 
 def run_journeys(
     uow: UnitOfWork, program_code: str, as_of: datetime, config: JourneyConfig | None = None
 ) -> Counter[str]:
-    """Schedule every journey step due at ``as_of``; one transaction per journey."""
+    """Schedule every journey step due at ``as_of``; one transaction per batch of messages."""
     config = config or JourneyConfig()
     counts: Counter[str] = Counter()
     passes = (
@@ -103,8 +120,8 @@ def run_journeys(
         with uow:
             planner = _Planner(uow, uow.programs.get(program_code), as_of)
             journey_pass(planner, config)
-            uow.commit()
-        counts.update(planner.counts)
+            planner.commit()
+        counts.update(+planner.counts)
     return counts
 
 

@@ -47,6 +47,14 @@ class OutboxRepository:
         statement = self._insert_ignoring_duplicates().values(**values).returning(OutboxRow.id)
         return self.session.execute(statement).scalar_one_or_none()
 
+    def add_once(self, rows: Sequence[dict[str, Any]]) -> list[str | None]:
+        """Many journey messages in one statement, skipping keys already recorded;
+        returns the journey of each message actually added."""
+        if not rows:
+            return []
+        statement = self._insert_ignoring_duplicates().values(list(rows))
+        return list(self.session.scalars(statement.returning(OutboxRow.journey)))
+
     def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             self.session.execute(insert(OutboxRow), list(rows))
