@@ -112,10 +112,6 @@ def _store_event(uow: UnitOfWork, program: Program, member: Member, request: Eve
             f"currency {request.currency} differs from the program's {program.currency}",
             field="currency",
         )
-    if request.source_id and uow.events.source_exists(program.id or 0, request.source_id):
-        raise Conflict(
-            "this event was already recorded", code="duplicate_event", source_id=request.source_id
-        )
     return uow.events.add(
         program_id=program.id,
         member_id=member.id,
@@ -265,6 +261,10 @@ def apply_event(
     """Record one event inside an open unit of work (the caller commits)."""
     validate(request)
     program = uow.programs.get(request.program)
+    if request.source_id and uow.events.source_exists(program.id or 0, request.source_id):
+        raise Conflict(  # a re-sent event, whatever has happened since
+            "this event was already recorded", code="duplicate_event", source_id=request.source_id
+        )
     member = resolve_member(uow, program, request, create_members)
     if request.type == "purchase":
         return _purchase(uow, program, member, request)
