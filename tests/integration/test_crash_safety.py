@@ -1,8 +1,14 @@
-"""SIGKILL at a random point, restart: the same totals as an uninterrupted run.
+"""SIGKILL at random points, restart: the same totals as an uninterrupted run.
 
-The import and the expiry job run as real `patronage` processes and are killed with
-SIGKILL once they have committed some work; running them again must finish with
-exactly what a run that was never interrupted produces.
+Real `patronage` processes on SQLite and PostgreSQL, killed with SIGKILL once they
+have done some work, then run again:
+- the import and the expiry job finish with exactly the totals of a run never
+  interrupted;
+- the journeys job (`jobs run journeys`), killed three times, leaves the same outbox
+  as an uninterrupted run on a restored copy of the same data: no step lost or twice;
+- the outbox worker, killed while a real SMTP server and a real webhook receiver are
+  answering, delivers every webhook at least once and records it sent once, and never
+  mails a member twice (journey steps are at most once: docs/adr/0006).
 """
 
 from __future__ import annotations
@@ -12,22 +18,28 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import Row, select, text
+from tests.factories import Shop
 
 from patronage.clock import FixedClock
 from patronage.services.complaints import NewComplaint, file_complaint
 from patronage.services.imports import import_members, import_transactions
+from patronage.services.journeys import run_journeys
 from patronage.services.outbox import add_subscriber
 from patronage.services.programs import ensure_default_program
 from patronage.services.survey_responses import record_staff_response
@@ -329,3 +341,122 @@ def test_journey_scheduler_survives_repeated_sigkill(
     result = run(*job, "--db", db_url)
     assert result.returncode == 0, result.stdout + result.stderr
     assert outbox_rows(db_url) == expected
+
+
+# The outbox worker: `patronage worker` killed while it talks to real receivers.
+
+
+class SlowInbox:
+    """An SMTP server's handler that records each message, then answers slowly."""
+
+    def __init__(self) -> None:
+        self.recipients: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.recipients.extend(envelope.rcpt_tos)
+        time.sleep(0.25)  # blocks the server: the worker waits for "250 OK"
+        return "250 OK"
+
+
+class SlowHook(BaseHTTPRequestHandler):
+    """A webhook receiver that records each delivery id, then answers slowly."""
+
+    deliveries: list[int] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.deliveries.append(int(self.headers["X-Patronage-Delivery"]))
+        time.sleep(0.25)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receivers() -> Iterator[tuple[SlowInbox, int, type[SlowHook], str]]:
+    inbox = SlowInbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        smtp_port = int(probe.getsockname()[1])
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    hook = type("Hook", (SlowHook,), {"deliveries": []})
+    http = ThreadingHTTPServer(("127.0.0.1", 0), hook)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    yield inbox, smtp_port, hook, f"http://127.0.0.1:{http.server_address[1]}/hook"
+    http.shutdown()
+    http.server_close()
+    controller.stop()
+
+
+def seed_messages(url: str, hook_url: str) -> None:
+    """Eight welcome e-mails (journey steps) and eight points.earned webhooks."""
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    shop = Shop(engine, FixedClock(now))
+    add_subscriber(shop.uow(), "default", hook_url, ["points.earned"])
+    members = [
+        shop.member(f"w{n}", email=f"w{n}@example.com", consents={"email": True}) for n in range(8)
+    ]
+    run_journeys(shop.uow(), "default", now)
+    for member in members:
+        shop.buy(member, "25.00")
+    engine.dispose()
+
+
+def outbox_state(url: str) -> list[tuple[int, str, str, str | None]]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(OutboxRow.id, OutboxRow.channel, OutboxRow.status, OutboxRow.recipient)
+        ).all()
+    engine.dispose()
+    return [(i, channel, status, recipient) for i, channel, status, recipient in rows]
+
+
+def test_worker_killed_while_sending_delivers_webhooks_at_least_once_and_mail_at_most_once(
+    db_url: str, receivers: tuple[SlowInbox, int, type[SlowHook], str]
+) -> None:
+    inbox, smtp_port, hook, hook_url = receivers
+    seed_messages(db_url, hook_url)
+    env = {
+        **os.environ,
+        "PATRONAGE_SMTP_HOST": "127.0.0.1",
+        "PATRONAGE_SMTP_PORT": str(smtp_port),
+        "PATRONAGE_QUIET_HOURS": "",
+        "PATRONAGE_MESSAGES_PER_WEEK": "0",
+        "PATRONAGE_OUTBOX_LEASE_SECONDS": "1",
+        "PATRONAGE_WORKER_POLL_SECONDS": "0.2",
+    }
+    worker = [PATRONAGE, "worker", "--db", db_url, "--batch", "3"]
+    rng = random.Random(11)
+    # the e-mails go first (ids 1-8), then the webhooks: one kill among each, one later
+    for threshold in (rng.randint(2, 6), rng.randint(9, 11), rng.randint(12, 14)):
+        process = subprocess.Popen(worker, env=env, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while len(inbox.recipients) + len(hook.deliveries) < threshold:
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(rng.random() * 0.3)
+        os.kill(process.pid, signal.SIGKILL)
+        assert process.wait(timeout=30) == -signal.SIGKILL
+        time.sleep(1.2)  # the dead worker's lease lapses
+    for _ in range(20):
+        if not {s for _, _, s, _ in outbox_state(db_url)} & {"pending", "claimed", "sending"}:
+            break
+        result = subprocess.run([*worker, "--once"], env=env, capture_output=True, check=False)
+        assert result.returncode == 0, result.stderr
+        time.sleep(1.2)
+    state = outbox_state(db_url)
+    webhooks = [(i, status) for i, channel, status, _ in state if channel == "webhook"]
+    mails = [(r, status) for _, channel, status, r in state if channel == "email"]
+    assert len(webhooks) == 8 and len(mails) == 8
+    assert {status for _, status in webhooks} == {"sent"}  # each recorded sent, once
+    assert {i for i, _ in webhooks} == set(hook.deliveries)  # each delivered at least once
+    assert max(Counter(inbox.recipients).values()) == 1  # no member mailed twice
+    assert {status for _, status in mails} <= {"sent", "in_doubt"}
+    assert {r for r, status in mails if status == "sent"} <= set(inbox.recipients)
+    assert sum(status == "in_doubt" for _, status in mails) <= 3  # at most one per kill
