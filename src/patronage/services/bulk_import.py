@@ -24,7 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import ARRAY, String, any_, bindparam, select
 
 from patronage.domain import tiers as tier_rules
 from patronage.domain.ledger import (
@@ -37,6 +37,7 @@ from patronage.domain.ledger import (
 from patronage.domain.program import Program, Tier
 from patronage.errors import InvalidInput, PatronageError, RuleViolation
 from patronage.services.events import EventRequest, to_minor
+from patronage.storage.bulk import insert_rows, reserve_ids
 from patronage.storage.rules_repository import RulesRepository
 from patronage.storage.tables import (
     AllocationRow,
@@ -95,15 +96,17 @@ def split(uow: UnitOfWork, program: Program, rows: Sequence[Row]) -> tuple[list[
 
 
 def _existing(uow: UnitOfWork, column: Any, values: list[str], program: Program) -> set[str]:
-    found: set[str] = set()
+    """Which of ``values`` the program's rows already hold in ``column``. PostgreSQL
+    gets them as one array parameter, SQLite in lists of at most IN_CHUNK values."""
     table = column.class_
+    in_program = table.program_id == program.id
+    if uow.is_postgres:
+        wanted = any_(bindparam("values", values, type_=ARRAY(String)))
+        return set(uow.session.scalars(select(column).where(in_program, column == wanted)))
+    found: set[str] = set()
     for start in range(0, len(values), IN_CHUNK):
         chunk = values[start : start + IN_CHUNK]
-        found.update(
-            uow.session.scalars(
-                select(column).where(table.program_id == program.id, column.in_(chunk))
-            )
-        )
+        found.update(uow.session.scalars(select(column).where(in_program, column.in_(chunk))))
     return found
 
 
@@ -350,43 +353,36 @@ def replay_members(program: Program, now: datetime, rows: Sequence[Row]) -> Repl
 # --- writing a replay ----------------------------------------------------------------------
 
 
-def _insert_returning(uow: UnitOfWork, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    if not rows:
-        return []
-    table: Table = model.__table__
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return [int(i) for i in uow.session.execute(statement, rows).scalars()]
+def _with_ids(uow: UnitOfWork, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Give ``rows`` new ids (in place) and return them."""
+    ids = reserve_ids(uow.session, model.__table__, len(rows))
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
+    return ids
 
 
 def write(uow: UnitOfWork, replay: Replay) -> None:
     """Insert everything the replay produced, inside the caller's transaction."""
     program, now = replay.program, replay.now
-    member_ids = dict(
-        zip(
-            [m["key"] for m in replay.members],
-            _insert_returning(
-                uow,
-                MemberRow,
-                [
-                    {
-                        "program_id": program.id,
-                        "external_id": m["external_id"],
-                        "joined_at": m["joined_at"],
-                        "consents": {},
-                        "attributes": {},
-                        "tier_id": m["tier_id"],
-                        "tier_since": m["tier_since"],
-                        "debt": m["debt"],
-                        "created_at": now,
-                    }
-                    for m in replay.members
-                ],
-            ),
-            strict=True,
-        )
-    )
-    if not member_ids:
+    members = [
+        {
+            "program_id": program.id,
+            "external_id": m["external_id"],
+            "joined_at": m["joined_at"],
+            "consents": {},
+            "attributes": {},
+            "tier_id": m["tier_id"],
+            "tier_since": m["tier_since"],
+            "debt": m["debt"],
+            "created_at": now,
+        }
+        for m in replay.members
+    ]
+    if not members:
         return
+    member_ids = dict(
+        zip([m["key"] for m in replay.members], _with_ids(uow, MemberRow, members), strict=True)
+    )
     history = [
         {
             "member_id": member_ids[h["member"]],
@@ -394,85 +390,75 @@ def write(uow: UnitOfWork, replay: Replay) -> None:
             "valid_from": h["valid_from"],
             "valid_to": h.get("valid_to"),
             "reason": h["reason"],
-            "actor": None,
         }
         for h in replay.history
     ]
-    uow.session.execute(insert(TierHistoryRow.__table__), history)  # type: ignore[arg-type]
-    event_ids = _insert_returning(
-        uow,
-        EventRow,
-        [
-            {
-                **{k: v for k, v in e.items() if k != "member"},
-                "program_id": program.id,
-                "member_id": member_ids[e["member"]],
-                "recorded_at": now,
-                "currency": program.currency,
-                "attributes": {},
-            }
-            for e in replay.events
-        ],
-    )
-    entry_ids = _insert_returning(
-        uow,
-        LedgerEntryRow,
-        [
-            {
-                "program_id": program.id,
-                "member_id": member_ids[e["member"]],
-                "kind": e["kind"],
-                "points": e["points"],
-                "occurred_at": e["occurred_at"],
-                "recorded_at": now,
-                "event_id": event_ids[e["event"]],
-                "order_id": e["order_id"],
-                "details": e["details"],
-            }
-            for e in replay.entries
-        ],
-    )
-    lot_ids = _insert_returning(
-        uow,
-        LotRow,
-        [
-            {
-                **{k: v for k, v in lot.values.items() if k not in ("member", "entry")},
-                "program_id": program.id,
-                "member_id": member_ids[lot.values["member"]],
-                "entry_id": entry_ids[lot.values["entry"]],
-                "origin_lot_id": None,
-            }
-            for lot in replay.lots
-        ],
-    )
-    if replay.allocations:
-        uow.session.execute(
-            insert(AllocationRow.__table__),  # type: ignore[arg-type]
-            [
-                {"entry_id": entry_ids[e], "lot_id": lot_ids[lot], "points": pts}
-                for e, lot, pts in replay.allocations
-            ],
-        )
-    if replay.orders:
-        uow.session.execute(
-            insert(OrderRow.__table__),  # type: ignore[arg-type]
-            [
-                {
-                    "program_id": program.id,
-                    "member_id": member_ids[extra["member"]],
-                    "order_id": order_id,
-                    "event_id": event_ids[order.event_key],
-                    "amount_minor": order.amount,
-                    "refunded_minor": order.refunded,
-                    "points_earned": order.points,
-                    "points_reversed": order.reversed,
-                    "lot_id": lot_ids[order.lot.key] if order.lot else None,
-                    "occurred_at": replay.events[order.event_key]["occurred_at"],
-                }
-                for order_id, order, extra in replay.orders
-            ],
-        )
+    events = [
+        {
+            **{k: v for k, v in e.items() if k != "member"},
+            "program_id": program.id,
+            "member_id": member_ids[e["member"]],
+            "recorded_at": now,
+            "currency": program.currency,
+            "attributes": {},
+        }
+        for e in replay.events
+    ]
+    event_ids = _with_ids(uow, EventRow, events)
+    entries = [
+        {
+            "program_id": program.id,
+            "member_id": member_ids[e["member"]],
+            "kind": e["kind"],
+            "points": e["points"],
+            "occurred_at": e["occurred_at"],
+            "recorded_at": now,
+            "event_id": event_ids[e["event"]],
+            "order_id": e["order_id"],
+            "details": e["details"],
+        }
+        for e in replay.entries
+    ]
+    entry_ids = _with_ids(uow, LedgerEntryRow, entries)
+    lots = [
+        {
+            **{k: v for k, v in lot.values.items() if k not in ("member", "entry")},
+            "program_id": program.id,
+            "member_id": member_ids[lot.values["member"]],
+            "entry_id": entry_ids[lot.values["entry"]],
+        }
+        for lot in replay.lots
+    ]
+    lot_ids = _with_ids(uow, LotRow, lots)
+    allocations = [
+        {"entry_id": entry_ids[e], "lot_id": lot_ids[lot], "points": pts}
+        for e, lot, pts in replay.allocations
+    ]
+    orders = [
+        {
+            "program_id": program.id,
+            "member_id": member_ids[extra["member"]],
+            "order_id": order_id,
+            "event_id": event_ids[order.event_key],
+            "amount_minor": order.amount,
+            "refunded_minor": order.refunded,
+            "points_earned": order.points,
+            "points_reversed": order.reversed,
+            "lot_id": lot_ids[order.lot.key] if order.lot else None,
+            "occurred_at": replay.events[order.event_key]["occurred_at"],
+        }
+        for order_id, order, extra in replay.orders
+    ]
+    for model, rows in (
+        (MemberRow, members),
+        (TierHistoryRow, history),
+        (EventRow, events),
+        (LedgerEntryRow, entries),
+        (LotRow, lots),
+        (AllocationRow, allocations),
+        (OrderRow, orders),
+    ):
+        insert_rows(uow.session, model.__table__, rows)  # type: ignore[arg-type]
 
 
 def chunks_by_member(rows: Sequence[Row], members_per_chunk: int) -> Iterator[list[Row]]:
