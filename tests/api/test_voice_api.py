@@ -8,7 +8,13 @@ from typing import Any
 from sqlalchemy import func, select
 from tests.api.conftest import Api
 
-from patronage.storage.tables import ComplaintRow, ComplaintStatusRow, SurveyResponseRow
+from patronage.storage.tables import (
+    ComplaintRow,
+    ComplaintStatusRow,
+    IdempotencyRow,
+    SurveyInvitationRow,
+    SurveyResponseRow,
+)
 
 SURVEY = {
     "code": "visit",
@@ -199,3 +205,70 @@ def test_complaint_lifecycle_and_report(api: Api) -> None:
     )
     assert body["sla"]["first_response"]["attainment"] == 1.0
     assert body["sla"]["time_to_first_response"]["median_hours"] == 0.5
+
+
+def test_complaint_filed_twice_with_one_idempotency_key_is_filed_once(api: Api) -> None:
+    alice = api.member("a")
+    body = {"member_id": alice["id"], "category": "service", "severity": "low"}
+    body |= {"subject": "slow", "channel": "app"}
+    first = api.request(
+        "POST", "/complaints", "staff", json=body, headers={"Idempotency-Key": "c1"}
+    )
+    assert first.status_code == 201, first.text
+    api.clock.now = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)  # later: the clocks have moved
+    again = api.request(
+        "POST", "/complaints", "staff", json=body, headers={"Idempotency-Key": "c1"}
+    )
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert (rows(api, ComplaintRow), rows(api, ComplaintStatusRow)) == (1, 1)
+    other = {**body, "subject": "very slow"}
+    reused = api.request(
+        "POST", "/complaints", "staff", json=other, headers={"Idempotency-Key": "c1"}
+    )
+    assert (reused.status_code, error(reused)["code"]) == (409, "idempotency_key_reused")
+    by_someone_else = api.request(
+        "POST", "/complaints", "admin", json=body, headers={"Idempotency-Key": "c1"}
+    )
+    assert by_someone_else.status_code == 409
+    unknown = {**body, "member_id": 424242}
+    missing = api.request(
+        "POST", "/complaints", "staff", json=unknown, headers={"Idempotency-Key": "c2"}
+    )
+    assert missing.status_code == 404
+    assert (rows(api, ComplaintRow), rows(api, IdempotencyRow)) == (1, 1)
+    fresh = api.request(
+        "POST", "/complaints", "staff", json=body, headers={"Idempotency-Key": "c2"}
+    )
+    assert fresh.status_code == 201 and fresh.json()["id"] != first.json()["id"]
+    assert rows(api, ComplaintRow) == 2
+
+
+def test_survey_responses_take_an_idempotency_key(api: Api) -> None:
+    survey = api.request("POST", "/surveys", json=SURVEY).json()
+    invitation = invited(api, survey["id"], "a", "north")
+    link = f"/survey-responses/{invitation['token']}"
+    key = {"Idempotency-Key": "answer-1"}
+    answers = {"answers": {"recommend": 9}}
+    first = api.request("POST", link, None, json=answers, headers=key)
+    assert first.status_code == 201, first.text
+    again = api.request("POST", link, None, json=answers, headers=key)
+    assert (again.status_code, again.json()) == (201, first.json())
+    changed = api.request("POST", link, None, json={"answers": {"recommend": 3}}, headers=key)
+    assert (changed.status_code, error(changed)["code"]) == (409, "idempotency_key_reused")
+    no_key = api.request("POST", link, None, json=answers)
+    assert (no_key.status_code, error(no_key)["code"]) == (409, "already_answered")
+    assert rows(api, SurveyResponseRow) == 1
+
+    member = api.member("b")
+    path = f"/surveys/{survey['id']}/responses"
+    body = {"member_id": member["id"], "answers": {"recommend": 7}, "store": "south"}
+    staff_key = {"Idempotency-Key": "desk-17"}
+    taken = api.request("POST", path, "staff", json=body, headers=staff_key)
+    assert taken.status_code == 201, taken.text
+    retried = api.request("POST", path, "staff", json=body, headers=staff_key)
+    assert (retried.status_code, retried.json()) == (201, taken.json())
+    other = {**body, "answers": {"recommend": 8}}
+    reused = api.request("POST", path, "staff", json=other, headers=staff_key)
+    assert reused.status_code == 409
+    assert rows(api, SurveyResponseRow) == 2
+    assert rows(api, SurveyInvitationRow) == 1

@@ -112,6 +112,29 @@ def test_staff_file_a_complaint_analysts_may_not(site: Site) -> None:
         ]
 
 
+def test_a_double_submitted_complaint_form_files_once(site: Site) -> None:
+    ann = site.shop.member("card-1")
+    staff = site.sign_in("staff")
+    page = staff.get(f"/members/{ann.id}")
+    form = _section(page, "complaints-title")
+    key = re.search(r'name="key" value="([0-9a-f]+-c)"', form)
+    assert key, "the complaint form carries a one-time key"
+    fields = {"subject": "Wrong change", "category": "billing", "severity": "high"}
+    token = site.csrf(staff, f"/members/{ann.id}")
+    fields |= {"channel": "store", "key": key.group(1), "csrf_token": token}
+    first = staff.post(f"/members/{ann.id}/complaints", data=fields)
+    second = staff.post(f"/members/{ann.id}/complaints", data=fields)
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert second.headers["location"] == first.headers["location"]
+    fresh_key = re.search(r'name="key" value="([0-9a-f]+-c)"', staff.get(f"/members/{ann.id}").text)
+    assert fresh_key and fresh_key.group(1) != key.group(1)  # a new page, a new complaint
+    third = staff.post(f"/members/{ann.id}/complaints", data={**fields, "key": fresh_key.group(1)})
+    assert third.status_code == 303
+    with site.shop.uow() as uow:
+        subjects = uow.session.scalars(select(ComplaintRow.subject)).all()
+    assert subjects == ["Wrong change", "Wrong change"]
+
+
 def _buyers(site: Site) -> list[tuple[str, int, int]]:
     """40 buyers drawn from a buy-till-you-die process (seeded): purchase rates and spend
     vary between customers, and some stop buying. (external id, member id, purchase days)"""

@@ -8,7 +8,7 @@ the customer). Resolving a complaint invites the member to a satisfaction
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from patronage.domain.complaints import (
 )
 from patronage.domain.sla import SlaClock
 from patronage.errors import InvalidInput, NotFound, RuleViolation
+from patronage.services.idempotency import run_once
 from patronage.services.sla_setup import business_hours, ensure_default_policy
 from patronage.services.surveys import (
     InviteOutcome,
@@ -69,44 +70,58 @@ def check_new(request: NewComplaint) -> None:
     _text(request.order_id, "order_id", 128, required=False)
 
 
-def file_complaint(uow: UnitOfWork, request: NewComplaint, actor: str) -> dict[str, Any]:
-    """Record a complaint; with an assignee it is assigned at once."""
+def file_complaint(
+    uow: UnitOfWork, request: NewComplaint, actor: str, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """Record a complaint; with an assignee it is assigned at once. Sent again with the
+    same ``idempotency_key`` and request, it files nothing and returns the first result
+    (another request under the same key is a conflict)."""
     check_new(request)
-    with uow:
-        member = uow.members.get(request.member_id)
-        if request.order_id is not None:
-            order = uow.complaints.order(member.program_id, request.order_id)
-            if order is None:
-                raise NotFound(f"no order {request.order_id!r}", field="order_id")
-            if order.member_id != member.id:
-                raise InvalidInput(
-                    f"order {request.order_id!r} is not member {member.id}'s", field="order_id"
-                )
-        policy = ensure_default_policy(uow)
-        now = uow.clock()
-        row = uow.complaints.add(
-            ComplaintRow(
-                program_id=member.program_id,
-                member_id=member.id,
-                order_id=request.order_id,
-                channel=request.channel,
-                category=request.category,
-                severity=request.severity,
-                subject=request.subject,
-                description=request.description,
-                assignee=None,
-                status=S.NEW,
-                policy_id=policy.id,
-                filed_at=now,
-                filed_by=actor,
+    payload = {**asdict(request), "actor": actor}
+    return run_once(
+        uow,
+        "complaints",
+        idempotency_key,
+        payload,
+        lambda u: _file(u, request, actor),
+        lambda stored: stored,
+    )
+
+
+def _file(uow: UnitOfWork, request: NewComplaint, actor: str) -> dict[str, Any]:
+    """File inside an open unit of work (the caller commits)."""
+    member = uow.members.get(request.member_id)
+    if request.order_id is not None:
+        order = uow.complaints.order(member.program_id, request.order_id)
+        if order is None:
+            raise NotFound(f"no order {request.order_id!r}", field="order_id")
+        if order.member_id != member.id:
+            raise InvalidInput(
+                f"order {request.order_id!r} is not member {member.id}'s", field="order_id"
             )
+    policy = ensure_default_policy(uow)
+    row = uow.complaints.add(
+        ComplaintRow(
+            program_id=member.program_id,
+            member_id=member.id,
+            order_id=request.order_id,
+            channel=request.channel,
+            category=request.category,
+            severity=request.severity,
+            subject=request.subject,
+            description=request.description,
+            assignee=None,
+            status=S.NEW,
+            policy_id=policy.id,
+            filed_at=uow.clock(),
+            filed_by=actor,
         )
-        _record(uow, row, S.NEW, actor)
-        if request.assignee:
-            row.assignee = request.assignee
-            _move(uow, row, S.ASSIGNED, actor)
-        uow.commit()
-        return complaint_view(uow, row)
+    )
+    _record(uow, row, S.NEW, actor)
+    if request.assignee:
+        row.assignee = request.assignee
+        _move(uow, row, S.ASSIGNED, actor)
+    return complaint_view(uow, row)
 
 
 def _history(uow: UnitOfWork, row: ComplaintRow) -> tuple[StatusChange, ...]:

@@ -23,9 +23,12 @@ from patronage.domain.survey_forms import (
     read_invitation_token,
 )
 from patronage.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from patronage.services.idempotency import run_once
 from patronage.services.surveys import survey_of
 from patronage.storage.tables import SurveyInvitationRow, SurveyResponseRow, SurveyRow
 from patronage.storage.uow import UnitOfWork
+
+STAFF_GIVEN = ("channel", "store", "staff_id")  # what staff may state over an invitation's
 
 
 @dataclass(frozen=True)
@@ -71,17 +74,28 @@ def show_by_token(uow: UnitOfWork, token: str, language: str = "zh-CN") -> dict[
 
 
 def respond_by_token(
-    uow: UnitOfWork, token: str, answers: dict[str, Any], language: str = "zh-CN"
+    uow: UnitOfWork,
+    token: str,
+    answers: dict[str, Any],
+    language: str = "zh-CN",
+    idempotency_key: str | None = None,
 ) -> Response:
-    """The member's answers through their link: once per invitation (409 after)."""
+    """The member's answers through their link: once per invitation (409 after). Sent
+    again with the same ``idempotency_key`` and answers, it returns the first response."""
     _check_language(language)
-    with uow:
-        invitation = _invitation_by_token(uow, token)
-        if uow.clock() > invitation.expires_at:
+    invitation_id, _ = read_invitation_token(get_settings().secret_key, token)
+
+    def operation(u: UnitOfWork) -> Response:
+        invitation = _invitation_by_token(u, token)
+        if u.clock() > invitation.expires_at:
             raise RuleViolation("this survey link has expired", code="link_expired")
-        survey = uow.surveys.get(invitation.survey_id)
+        survey = u.surveys.get(invitation.survey_id)
         values = _response_values(invitation, "link", None, language)
-        return _store_response(uow, survey, invitation.id, answers, values)
+        return _store_response(u, survey, invitation.id, answers, values)
+
+    payload = {"answers": answers, "language": language}
+    scope = f"survey-invitation:{invitation_id}"
+    return run_once(uow, scope, idempotency_key, payload, operation, _decode_response)
 
 
 def record_staff_response(
@@ -95,33 +109,52 @@ def record_staff_response(
     store: str | None = None,
     staff_id: str | None = None,
     language: str = "zh-CN",
+    idempotency_key: str | None = None,
 ) -> Response:
-    """Answers taken by staff (phone, counter); an invitation, if named, is used up."""
+    """Answers taken by staff (phone, counter); an invitation, if named, is used up.
+    Sent again with the same ``idempotency_key`` and request, it returns the first response."""
     _check_language(language)
-    with uow:
-        survey = uow.surveys.get(survey_id)
-        uow.members.get(member_id)
-        values = {
-            "member_id": member_id,
-            "channel": channel,
-            "store": store,
-            "staff_id": staff_id,
-            "source": "staff",
-            "actor": actor,
-            "language": language,
-        }
-        if invitation_id is not None:
-            invitation = uow.surveys.invitation(invitation_id)
-            if (invitation.survey_id, invitation.member_id) != (survey_id, member_id):
-                raise InvalidInput(
-                    "the invitation is for another survey or member", field="invitation_id"
-                )
-            values = _response_values(invitation, "staff", actor, language) | {
-                k: v
-                for k, v in values.items()
-                if v is not None and k in ("channel", "store", "staff_id")
-            }
-        return _store_response(uow, survey, invitation_id, answers, values)
+    values = {
+        "member_id": member_id,
+        "channel": channel,
+        "store": store,
+        "staff_id": staff_id,
+        "source": "staff",
+        "actor": actor,
+        "language": language,
+    }
+
+    def operation(u: UnitOfWork) -> Response:
+        return _staff_response(u, survey_id, invitation_id, answers, values)
+
+    payload = {**values, "answers": answers, "invitation_id": invitation_id}
+    scope = f"survey:{survey_id}:responses"
+    return run_once(uow, scope, idempotency_key, payload, operation, _decode_response)
+
+
+def _staff_response(
+    uow: UnitOfWork,
+    survey_id: int,
+    invitation_id: int | None,
+    answers: dict[str, Any],
+    values: dict[str, Any],
+) -> Response:
+    survey = uow.surveys.get(survey_id)
+    uow.members.get(values["member_id"])
+    if invitation_id is not None:
+        invitation = uow.surveys.invitation(invitation_id)
+        if (invitation.survey_id, invitation.member_id) != (survey_id, values["member_id"]):
+            raise InvalidInput(
+                "the invitation is for another survey or member", field="invitation_id"
+            )
+        given = {k: v for k, v in values.items() if v is not None and k in STAFF_GIVEN}
+        values = _response_values(invitation, "staff", values["actor"], values["language"])
+        values |= given
+    return _store_response(uow, survey, invitation_id, answers, values)
+
+
+def _decode_response(data: dict[str, Any]) -> Response:
+    return Response(**{**data, "submitted_at": datetime.fromisoformat(data["submitted_at"])})
 
 
 def _response_values(
@@ -145,7 +178,7 @@ def _store_response(
     answers: dict[str, Any],
     values: dict[str, Any],
 ) -> Response:
-    """Check, claim the invitation, store and commit (the caller holds ``with uow``)."""
+    """Check, claim the invitation and store (the caller holds ``with uow`` and commits)."""
     checked = check_answers(parse_questions(survey.questions), answers)
     now = uow.clock()
     if invitation_id is not None and not uow.surveys.claim_invitation(invitation_id, now):
@@ -158,7 +191,6 @@ def _store_response(
             submitted_at=now,
             **values,
         )
-        uow.commit()
     except IntegrityError:
         raise Conflict("this survey was already answered", code="already_answered") from None
     return response_of(row)

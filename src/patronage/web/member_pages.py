@@ -124,9 +124,11 @@ def complaint(
     subject: Annotated[str, Form(max_length=200)] = "",
     description: Annotated[str, Form(max_length=4000)] = "",
     order_id: Annotated[str, Form(max_length=128)] = "",
+    key: Text = "",
     csrf_token: Text = "",
 ) -> Response:
-    """File a complaint for the member (services.complaints: SLA clocks start now)."""
+    """File a complaint for the member (services.complaints: SLA clocks start now).
+    The form carries a one-time key (fresh with every page): a double submit files once."""
     user = require_staff(request, *COUNTER)
     check_csrf(request, csrf_token)
     new = NewComplaint(
@@ -139,7 +141,7 @@ def complaint(
         order_id=order_id.strip() or None,
     )
     try:
-        file_complaint(uow_of(request), new, _actor(user))
+        file_complaint(uow_of(request), new, _actor(user), key or None)
     except PatronageError as exc:
         message = _complaint_error(translator(request), exc)
         return _member_page(request, user, member_id, status=400, error=message, complaint_form=new)

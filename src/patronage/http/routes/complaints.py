@@ -10,7 +10,14 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
 
 from patronage.errors import InvalidInput
-from patronage.http.deps import AdminOnly, AnyRole, StaffOrAdmin, Uow, require_role
+from patronage.http.deps import (
+    AdminOnly,
+    AnyRole,
+    IdempotencyKey,
+    StaffOrAdmin,
+    Uow,
+    require_role,
+)
 from patronage.http.voice_schemas import (
     AssignIn,
     CalendarIn,
@@ -37,11 +44,13 @@ AnalystOrAdmin = Annotated[Principal, Depends(require_role("admin", "analyst"))]
 
 
 @router.post("", status_code=201)
-def file(body: ComplaintIn, uow: Uow, principal: AnyRole) -> Payload:
-    """Staff file for any member; a member key files only its own complaint."""
+def file(body: ComplaintIn, uow: Uow, principal: AnyRole, key: IdempotencyKey = None) -> Payload:
+    """Staff file for any member; a member key files only its own complaint. Retried
+    with the same Idempotency-Key and body, it files nothing and returns the first result."""
     principal.require("admin", "staff", "member")
     principal.may_see_member(body.member_id)
-    return care.file_complaint(uow, care.NewComplaint(**body.model_dump()), principal.label)
+    request = care.NewComplaint(**body.model_dump())
+    return care.file_complaint(uow, request, principal.label, key)
 
 
 @router.get("/report")

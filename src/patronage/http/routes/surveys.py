@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
 
-from patronage.http.deps import AdminOnly, StaffOrAdmin, Uow, require_role
+from patronage.http.deps import AdminOnly, IdempotencyKey, StaffOrAdmin, Uow, require_role
 from patronage.http.voice_schemas import (
     InvitationIn,
     PurchaseInvitationsIn,
@@ -79,7 +79,14 @@ def invite_buyers(
 
 
 @router.post("/{survey_id}/responses", status_code=201)
-def record(survey_id: SurveyId, body: StaffAnswersIn, uow: Uow, principal: StaffOrAdmin) -> Payload:
+def record(
+    survey_id: SurveyId,
+    body: StaffAnswersIn,
+    uow: Uow,
+    principal: StaffOrAdmin,
+    key: IdempotencyKey = None,
+) -> Payload:
+    """Answers taken by staff; retried with the same Idempotency-Key, the first response."""
     response = survey_responses.record_staff_response(
         uow,
         survey_id,
@@ -91,6 +98,7 @@ def record(survey_id: SurveyId, body: StaffAnswersIn, uow: Uow, principal: Staff
         store=body.store,
         staff_id=body.staff_id,
         language=body.language,
+        idempotency_key=key,
     )
     return asdict(response)
 
@@ -114,9 +122,10 @@ def show(token: Token, uow: Uow, language: Language = "zh-CN") -> Payload:
 
 
 @public.post("/{token}", status_code=201)
-def answer(token: Token, body: TokenAnswersIn, uow: Uow) -> Payload:
-    """Answer through a member's link, once; no API key needed."""
-    response = survey_responses.respond_by_token(uow, token, body.answers, body.language)
+def answer(token: Token, body: TokenAnswersIn, uow: Uow, key: IdempotencyKey = None) -> Payload:
+    """Answer through a member's link, once; no API key needed. Retried with the same
+    Idempotency-Key and answers, it returns the first response instead of 409."""
+    response = survey_responses.respond_by_token(uow, token, body.answers, body.language, key)
     return {
         "id": response.id,
         "survey_id": response.survey_id,
