@@ -4,26 +4,21 @@ Purchases on the same day are merged into one purchase (the convention of the
 "buy till you die" literature). Days are counted as integer days since 1970-01-01 so
 that DuckDB and Spark return identical numbers.
 
-Merging same-day purchases needs one group per customer and day, nearly one per
-transaction. On DuckDB, large inputs are therefore summarised in passes over disjoint
-sets of customers (ranges of integer ids, or hash buckets of text ids), so memory stays
-bounded by ``PATRONAGE_ANALYTICS_MEMORY_MB``; with ids clustered in the file, as exports
-usually are, DuckDB skips the row groups outside each range.
+On DuckDB, large inputs are summarised in passes and, without refunds, with day
+bitmaps (see ``summary_passes``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from patronage.config import get_settings
+from patronage.analytics.summary_passes import SummaryPlan, duckdb_arg_min, summary_by_bitmaps
 from patronage.errors import InvalidInput
 
 SUMMARY_TYPES = {
@@ -42,15 +37,6 @@ def purchase_days(transactions: ir.Table) -> ir.Table:
     """One row per customer and day with a purchase, and that day's purchase amount."""
     bought = transactions.filter(transactions.is_purchase)
     return bought.group_by(["customer_id", "occurred_on"]).agg(amount=bought.amount.sum())
-
-
-BYTES_PER_TRANSACTION = 100
-"""DuckDB's hash table for one (customer, day) group, measured with some margin."""
-
-
-@ibis.udf.agg.builtin(name="arg_min")  # type: ignore[untyped-decorator]
-def _duckdb_arg_min(arg: float, key: dt.Date) -> float:  # type: ignore[empty-body]
-    """DuckDB's arg_min (Ibis's argmin becomes an ordered FIRST there, which sorts)."""
 
 
 def customer_summary_expr(transactions: ir.Table, as_of: date, refunds: bool = True) -> ir.Table:
@@ -105,7 +91,7 @@ def _purchases_only(window: ir.Table) -> ir.Table:
 
 def _first_day_amount(daily: ir.Table, where: ir.BooleanValue | None = None) -> ir.Value:
     if daily._find_backend().name == "duckdb":  # noqa: SLF001
-        return _duckdb_arg_min(daily.bought, daily.occurred_on, where=where)
+        return duckdb_arg_min(daily.bought, daily.occurred_on, where=where)
     return daily.bought.argmin(daily.occurred_on, where=where)
 
 
@@ -119,12 +105,7 @@ def customer_summary(
     """
     window = transactions.filter(transactions.occurred_on <= ibis.literal(as_of))
     plan = SummaryPlan.of(window, rows_per_pass)
-    table = pa.concat_tables(
-        [
-            customer_summary_expr(part, as_of, plan.refunds).order_by("customer_id").to_pyarrow()
-            for part in plan.passes
-        ]
-    )
+    table = pa.concat_tables([_summarise(part, as_of, plan) for part in plan.passes])
     if table.num_rows == 0:
         raise InvalidInput(f"no purchases on or before {as_of.isoformat()}", field="as_of")
     if len(plan.passes) > 1 and not window.customer_id.type().is_integer():  # hash buckets
@@ -135,45 +116,10 @@ def customer_summary(
     return pd.DataFrame(columns, copy=False)
 
 
-@dataclass(frozen=True)
-class SummaryPlan:
-    """How DuckDB summarises: the transactions split by customer into passes of about
-    ``rows_per_pass`` rows (integer ids in ascending ranges, text ids in hash buckets),
-    and whether any transaction is a refund. Spark gets one pass (it manages its own
-    memory across the cluster) and the general expression."""
-
-    passes: list[ir.Table]
-    refunds: bool = True
-
-    @classmethod
-    def of(cls, transactions: ir.Table, rows_per_pass: int | None = None) -> SummaryPlan:
-        if transactions._find_backend().name != "duckdb":  # noqa: SLF001
-            return cls([transactions])
-        if rows_per_pass is None:
-            rows_per_pass = get_settings().analytics_memory_mb * 2**20 // 4 // BYTES_PER_TRANSACTION
-        ids = transactions.customer_id
-        numeric = ids.type().is_integer()
-        stats = transactions.aggregate(
-            rows=transactions.count(),
-            refunds=(~transactions.is_purchase).any(),
-            **({"low": ids.min(), "high": ids.max()} if numeric else {}),
-        )
-        found = stats.to_pyarrow().to_pylist()[0]
-        refunds = bool(found["refunds"])
-        passes = -(-found["rows"] // max(rows_per_pass, 1))
-        if passes <= 1:
-            return cls([transactions], refunds)
-        if not numeric:
-            bucket = (ids.hash() % passes).abs()  # the hash is a signed 64-bit integer
-            return cls([transactions.filter(bucket == i) for i in range(passes)], refunds)
-        low, high = found["low"], found["high"]
-        bounds = [low + (high - low + 1) * i // passes for i in range(passes + 1)]
-        ranges = [
-            transactions.filter((ids >= start) & (ids < stop))
-            for start, stop in zip(bounds, bounds[1:], strict=False)
-            if stop > start
-        ]
-        return cls(ranges, refunds)
+def _summarise(part: ir.Table, as_of: date, plan: SummaryPlan) -> pa.Table:
+    if plan.day_range is not None:
+        return summary_by_bitmaps(part, plan.day_range).select(list(SUMMARY_COLUMNS))
+    return customer_summary_expr(part, as_of, plan.refunds).order_by("customer_id").to_pyarrow()
 
 
 def last_purchase_date(transactions: ir.Table) -> date:

@@ -18,7 +18,7 @@ from patronage.analytics import bgnbd, gamma_gamma
 from patronage.analytics.engines import connect
 from patronage.analytics.rfm import quintile_scores
 from patronage.analytics.sources import TransactionFile, read_transactions
-from patronage.analytics.summary import customer_summary
+from patronage.analytics.summary import customer_summary, customer_summary_expr
 from patronage.cli.main import app
 from patronage.config import get_settings
 
@@ -74,6 +74,8 @@ def test_refund_free_summary_matches_the_plain_definition(tmp_path: Path) -> Non
         day=lambda f: (pd.to_datetime(f["date"]) - pd.Timestamp("1970-01-01")).dt.days
     )
     daily = window.groupby(["customer_id", "day"], as_index=False)["amount"].sum()
+    first_days = window[window["day"] == window.groupby("customer_id")["day"].transform("min")]
+    assert first_days["customer_id"].duplicated().any()  # several purchases on a first day
     for customer, days in daily.groupby("customer_id"):
         row = summary.loc[str(customer)]
         assert row["first_day"] == days["day"].min()
@@ -85,6 +87,20 @@ def test_refund_free_summary_matches_the_plain_definition(tmp_path: Path) -> Non
     assert len(summary) == daily["customer_id"].nunique()
     numeric_order = sorted(int(c) for c in summary.index)
     assert [int(c) for c in summary.index] == numeric_order
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_day_bitmaps_equal_grouping_by_customer_and_day(tmp_path: Path, suffix: str) -> None:
+    frame = random_transactions(refunds=False, seed=9)
+    path = tmp_path / f"tx{suffix}"
+    frame.to_parquet(path, index=False) if suffix == ".parquet" else frame.to_csv(path, index=False)
+    transactions = read_transactions(connect(), TransactionFile(path))
+    plain = customer_summary_expr(transactions, AS_OF).to_pyarrow().to_pandas()
+    plain = plain.astype({"customer_id": str}).sort_values("customer_id", ignore_index=True)
+    fast = customer_summary(transactions, AS_OF)
+    pd.testing.assert_frame_equal(
+        fast.sort_values("customer_id", ignore_index=True), plain, check_dtype=False
+    )
 
 
 def test_integer_ids_in_a_file_meet_text_ids_in_side_files(tmp_path: Path) -> None:
