@@ -134,11 +134,7 @@ def _store_event(uow: UnitOfWork, program: Program, member: Member, request: Eve
 def _purchase(
     uow: UnitOfWork, program: Program, member: Member, request: EventRequest
 ) -> EventResult:
-    order_id = request.order_id or ""
-    if uow.events.order(program.id or 0, order_id) is not None:
-        raise Conflict(
-            f"order {order_id} is already recorded", code="duplicate_order", order_id=order_id
-        )
+    order_id = request.order_id or ""  # a second purchase of an order fails at add_order
     event_id = _store_event(uow, program, member, request)
     amount = to_minor(request.amount or Decimal(0))
     tier = tiers.current_tier(program, member)

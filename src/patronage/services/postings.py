@@ -42,30 +42,34 @@ def credit(
     ``keep_expiry`` (transfers) gives the lot the expiry passed in rather than the
     program's policy, so a transfer can never extend a lifetime.
     """
-    entry_id = uow.ledger.add_entry(
-        program_id=program.id,
-        member_id=member.id,
-        kind=kind,
-        points=points,
-        occurred_at=at,
-        recorded_at=uow.clock(),
+    values = {
+        "program_id": program.id,
+        "member_id": member.id,
+        "kind": kind,
+        "points": points,
+        "occurred_at": at,
+        "recorded_at": uow.clock(),
         **entry,
-    )
+    }
     repaid, to_lot = repay_debt(points, member.debt)
-    if repaid:
-        uow.members.change_debt(member.id, -repaid)
     lot_id = None
     if to_lot:
-        lot_id = uow.ledger.add_lot(
-            program_id=program.id or 0,
-            member_id=member.id,
-            entry_id=entry_id,
-            points=to_lot,
-            earned_at=at,
-            available_at=at if keep_expiry else lot_available_at(program, at),
-            expires_at=expires_at if keep_expiry else lot_expiry(program, at),
-            order_id=entry.get("order_id"),
+        entry_id, lot_id = uow.ledger.add_entry_with_lot(
+            values,
+            {
+                "program_id": program.id or 0,
+                "member_id": member.id,
+                "points": to_lot,
+                "earned_at": at,
+                "available_at": at if keep_expiry else lot_available_at(program, at),
+                "expires_at": expires_at if keep_expiry else lot_expiry(program, at),
+                "order_id": entry.get("order_id"),
+            },
         )
+    else:
+        entry_id = uow.ledger.add_entry(**values)
+    if repaid:
+        uow.members.change_debt(member.id, -repaid)
     if kind == "earn":
         data = {"points": points, "entry_id": entry_id, "order_id": entry.get("order_id")}
         emit(uow, program.id, "points.earned", member.id, data)

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patronage.domain.ledger import Entry, Lot
 from patronage.domain.members import Member
 from patronage.domain.program import Program, Tier
-from patronage.errors import NotFound
+from patronage.errors import Conflict, NotFound
 from patronage.storage.reference import Reference
 from patronage.storage.tables import (
     AllocationRow,
@@ -48,6 +49,38 @@ _INSERT_ALLOCATION = insert(_table(AllocationRow))
 _EVENT_COLUMNS = tuple(c.name for c in EventRow.__table__.c if c.name != "id")
 _ENTRY_COLUMNS = tuple(c.name for c in LedgerEntryRow.__table__.c if c.name != "id")
 _ORDER_COLUMNS = tuple(c.name for c in OrderRow.__table__.c if c.name != "id")
+_LOT_COLUMNS = ("program_id", "member_id", "points", "remaining", "earned_at", "available_at",
+                "expires_at", "order_id", "origin_lot_id")  # fmt: skip
+
+
+def _earning() -> Any:
+    """PostgreSQL: an entry, the lot it creates and their allocation in one statement
+    (data-modifying CTEs), returning (entry id, lot id)."""
+    entries, lots = _table(LedgerEntryRow), _table(LotRow)
+    allocations = _table(AllocationRow)
+    entry = (
+        insert(entries)
+        .values({c: bindparam(f"e_{c}", type_=entries.c[c].type) for c in _ENTRY_COLUMNS})
+        .returning(entries.c.id)
+        .cte("e")
+    )
+    lot_values = [bindparam(f"l_{c}", type_=lots.c[c].type) for c in _LOT_COLUMNS]
+    lot = (
+        insert(lots)
+        .from_select([*_LOT_COLUMNS, "entry_id"], select(*lot_values, entry.c.id))
+        .returning(lots.c.id, lots.c.entry_id, lots.c.points)
+        .cte("l")
+    )
+    return (
+        insert(allocations)
+        .from_select(
+            ["entry_id", "lot_id", "points"], select(lot.c.entry_id, lot.c.id, lot.c.points)
+        )
+        .returning(allocations.c.entry_id, allocations.c.lot_id)
+    )
+
+
+_INSERT_EARNING = _earning()
 
 
 def _row(columns: tuple[str, ...], values: dict[str, Any], **defaults: Any) -> dict[str, Any]:
@@ -360,8 +393,18 @@ class EventRepository:
         )
 
     def add_order(self, **values: Any) -> None:
+        """Record a purchase's order; Conflict if the program already has that order id
+        (the unique index decides, also between concurrent purchases)."""
         row = _row(_ORDER_COLUMNS, values, refunded_minor=0, points_reversed=0)
-        self.session.connection().execute(_INSERT_ORDER, row)
+        try:
+            self.session.connection().execute(_INSERT_ORDER, row)
+        except IntegrityError as exc:
+            if "order_id" not in str(exc.orig):
+                raise
+            order_id = values.get("order_id")
+            raise Conflict(
+                f"order {order_id} is already recorded", code="duplicate_order", order_id=order_id
+            ) from None
 
     def record_refund(self, order: OrderRow, amount_minor: int, points: int) -> None:
         self.session.execute(
@@ -436,6 +479,18 @@ class LedgerRepository:
     def add_entry(self, **values: Any) -> int:
         row = _row(_ENTRY_COLUMNS, values, details={})
         return int(self.session.connection().execute(_INSERT_ENTRY, row).scalar_one())
+
+    def add_entry_with_lot(self, entry: dict[str, Any], lot: dict[str, Any]) -> tuple[int, int]:
+        """An entry and the new lot holding its points (``lot``: the add_lot arguments
+        but ``entry_id``); one round trip on PostgreSQL. Returns (entry id, lot id)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            entry_id = self.add_entry(**entry)
+            return entry_id, self.add_lot(entry_id=entry_id, **lot)
+        values = {f"e_{k}": v for k, v in _row(_ENTRY_COLUMNS, entry, details={}).items()}
+        lot = {**lot, "remaining": lot["points"]}
+        values.update({f"l_{k}": lot.get(k) for k in _LOT_COLUMNS})
+        entry_id, lot_id = self.session.connection().execute(_INSERT_EARNING, values).one()
+        return int(entry_id), int(lot_id)
 
     def add_lot(
         self,
