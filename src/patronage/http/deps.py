@@ -22,11 +22,6 @@ def get_uow(request: Request) -> UnitOfWork:
     return UnitOfWork(request.app.state.engine, request.app.state.clock)
 
 
-def get_read_uow(request: Request) -> UnitOfWork:
-    """For handlers that only read (storage.db.reader)."""
-    return UnitOfWork(request.app.state.engine, request.app.state.clock, read_only=True)
-
-
 def current_principal(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
@@ -35,12 +30,29 @@ def current_principal(
         key = authorization[7:].strip()
     engine = request.app.state.engine
     # one round trip when the key is cached (storage/reference.py)
+    request.state.reference_token = read_token(engine)
     uow = UnitOfWork(
-        engine, request.app.state.clock, read_only=True, reference_token=read_token(engine)
+        engine,
+        request.app.state.clock,
+        read_only=True,
+        reference_token=request.state.reference_token,
     )
     principal = authenticate(uow, key)
     request.state.principal = principal
     return principal
+
+
+def get_read_uow(
+    request: Request, _: Annotated[Principal, Depends(current_principal)]
+) -> UnitOfWork:
+    """For handlers that only read (storage.db.reader), given the reference token the
+    API key check has just read (so it is checked first)."""
+    return UnitOfWork(
+        request.app.state.engine,
+        request.app.state.clock,
+        read_only=True,
+        reference_token=request.state.reference_token,
+    )
 
 
 def require_role(*roles: str) -> Callable[..., Principal]:
