@@ -4,6 +4,7 @@ purchases they served, with a planted effect of training on spend."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine, select
@@ -73,3 +74,29 @@ def plant_spend_effect(
                     )  # fmt: skip
         uow.commit()
     return {"trained": int((wave >= 0).sum()), "never": int((wave < 0).sum())}
+
+
+COURSE_YAML = """\
+id: counter-care
+title: Counter care
+language: en
+certification: {valid_days: 365, remind_days_before: 30}
+rubric_scale: [{score: 0, label: absent}, {score: 1, label: shown}]
+modules: [drills.yaml]
+"""
+
+
+def write_course(folder: Path, *activities: str) -> Path:
+    """A course of one's own on disk (the starter's format): one module, ``drills``,
+    holding a lesson ``intro`` and the given activity lines (YAML flow mappings)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "course.yaml").write_text(COURSE_YAML, encoding="utf-8")
+    lines = [
+        "id: drills",
+        "title: Drills",
+        "activities:",
+        '  - {kind: lesson, id: intro, title: Why drills, body: "Practise before it matters."}',
+        *(f"  - {a}" for a in activities),
+    ]
+    (folder / "drills.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder

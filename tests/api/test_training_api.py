@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from tests.api.conftest import Api
-from tests.training_data import plant_spend_effect
+from tests.training_data import plant_spend_effect, write_course
 
 from patronage.domain.training import Quiz, RolePlay
+from patronage.services.training import install_course
 from patronage.storage.training_tables import QuizAttemptRow
 from patronage.storage.uow import UnitOfWork
 from patronage.training.starter import load_starter_course
@@ -167,6 +169,35 @@ def test_plans_enroll_their_audience(api: Api) -> None:
     )
     naive = {**plan, "due_at": "2026-05-01T00:00:00"}
     assert api.request("POST", "/training/plans", json=naive).status_code == 422
+
+
+def test_attendance_completes_a_course_that_asks_for_it(api: Api, tmp_path: Path) -> None:
+    folder = write_course(tmp_path, "{kind: attendance, id: drill, title: Drill}")
+    course_id = install_course(UnitOfWork(api.engine, api.clock), folder)["id"]
+    api.request("POST", "/training/staff", json={"staff_id": "a", "name": "A"})
+    enrolled = api.request(
+        "POST", "/training/enrollments", json={"staff_id": "a", "course_id": course_id}
+    )
+    enrollment = enrolled.json()["id"]
+    session = {"title": "Drill", "starts_at": "2026-03-02T09:00:00+08:00",
+               "ends_at": "2026-03-02T11:00:00+08:00"}  # fmt: skip
+    plan = api.request("POST", "/training/plans", json={"name": "Drills", "course_id": course_id,
+                                                        "sessions": [session]})  # fmt: skip
+    session_id = plan.json()["sessions"][0]["id"]
+    done = api.request("POST", f"/training/enrollments/{enrollment}/done", "staff",
+                       json={"activity_id": "intro", "staff_id": "a"})  # fmt: skip
+    assert done.status_code == 200, done.text
+    mark = api.request(
+        "POST", f"/training/sessions/{session_id}/attendance", "staff",
+        json={"staff_id": "a", "present": True},
+    )  # fmt: skip
+    assert (mark.status_code, mark.json()["course_completed"]) == (200, True)
+    progress = api.request("GET", f"/training/enrollments/{enrollment}", "analyst").json()
+    assert progress["percent"] == 100.0 and progress["completed_at"] is not None
+    drill = progress["modules"][0]["activities"][1]
+    assert (drill["kind"], drill["sessions_attended"], drill["sessions_required"]) == (
+        "attendance", 1, 1,
+    )  # fmt: skip
 
 
 def test_impact_from_the_database(api: Api) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 from tests.factories import Shop
-from tests.training_data import plant_spend_effect
+from tests.training_data import plant_spend_effect, write_course
 from typer.testing import CliRunner
 
 from patronage.cli.main import app
@@ -254,3 +255,83 @@ def test_plan_audience_sessions_and_attendance(engine: Engine, clock: FixedClock
     training.record_attendance(uow(engine, clock), session_id, "a", True, "test")
     training.record_attendance(uow(engine, clock), session_id, "b", False, "test")
     assert training.get_plan(uow(engine, clock), plan["id"])["sessions"][0]["present"] == ["a"]
+
+
+def past_sessions(engine: Engine, clock: FixedClock, course_id: int, n: int) -> list[int]:
+    """A plan for the course with ``n`` live sessions held over the last days."""
+    start = clock() - timedelta(days=10)
+    sessions = tuple(
+        training.LiveSession(
+            f"Drill {i}", start + timedelta(days=i), start + timedelta(days=i, hours=2)
+        )
+        for i in range(n)
+    )
+    plan = training.NewPlan(name="Drills", course_id=course_id, sessions=sessions)
+    return [s["id"] for s in training.create_plan(uow(engine, clock), plan, "test")["sessions"]]
+
+
+def test_attending_live_sessions_completes_a_course_that_asks_for_it(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    folder = write_course(
+        tmp_path / "course", "{kind: attendance, id: drill, title: Drill, sessions: 2}"
+    )
+    course_id = training.install_course(uow(engine, clock), folder)["id"]
+    training.add_staff(uow(engine, clock), "s1", "Wang Fang", "sh-01", "cashier")
+    enrollment = training.enroll(uow(engine, clock), "s1", course_id)["id"]
+    first, second = past_sessions(engine, clock, course_id, 2)
+    starter = training.seed_curriculum(uow(engine, clock), ["en"])[0]["id"]
+    [elsewhere] = past_sessions(engine, clock, starter, 1)
+    training_progress.mark_done(uow(engine, clock), enrollment, "intro")
+
+    def attend(session_id: int, present: bool = True, at: FixedClock = clock) -> bool:
+        result = training.record_attendance(uow(engine, at), session_id, "s1", present, "coach")
+        return bool(result["course_completed"])
+
+    assert not attend(elsewhere)  # another course's session
+    assert not attend(first, present=False)
+    assert not attend(first)
+    [drill] = training_progress.get_progress(uow(engine, clock), enrollment)["modules"][0][
+        "activities"
+    ][1:]
+    assert (drill["kind"], drill["complete"], drill["sessions_attended"]) == (
+        "attendance",
+        False,
+        1,
+    )
+    assert drill["sessions_required"] == 2
+    with pytest.raises(InvalidInput):  # attendance is recorded by the trainer, not ticked off
+        training_progress.mark_done(uow(engine, clock), enrollment, "drill")
+    assert attend(second)
+    [cert] = training_progress.certificates(uow(engine, clock), "s1")
+    assert (cert["course_id"], cert["issued_at"]) == (course_id, clock())
+
+    later = FixedClock(clock() + timedelta(days=340))  # re-certification needs fresh attendance
+    renewal = training.enroll(uow(engine, later), "s1", course_id)["id"]
+    training_progress.mark_done(uow(engine, later), renewal, "intro")
+    assert training_progress.get_progress(uow(engine, later), renewal)["completed_at"] is None
+    third, fourth = past_sessions(engine, later, course_id, 2)
+    assert not attend(third, at=later)
+    assert attend(fourth, at=later)
+
+
+def test_seed_from_a_folder_installs_a_course_of_ones_own(
+    db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    folder = write_course(tmp_path / "good", "{kind: attendance, id: drill, title: Drill}")
+    args = ["training", "seed", "--db", db_url, "--from", str(folder)]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "course counter-care (en): created" in first.output
+    assert "unchanged" in runner.invoke(app, args).output
+    assert counts(engine) == (1, 1)
+    bad = write_course(
+        tmp_path / "bad", "{kind: attendance, id: drill, title: Drill, sessions: two}"
+    )
+    refused = runner.invoke(app, ["training", "seed", "--db", db_url, "--from", str(bad)])
+    assert refused.exit_code == 2 and "sessions" in refused.output
+    missing = runner.invoke(
+        app, ["training", "seed", "--db", db_url, "--from", str(tmp_path / "x")]
+    )
+    assert missing.exit_code == 2
+    assert counts(engine) == (1, 1)

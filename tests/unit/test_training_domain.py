@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from patronage.domain.training import (
+    Attendance,
     CaseStudy,
     CertificateStatus,
     CertificationPolicy,
@@ -17,6 +18,7 @@ from patronage.domain.training import (
     RolePlay,
     cohort_gain,
     course_complete,
+    enrollment_reminder,
     issue_certificate,
     missing_activities,
     phillips_roi,
@@ -37,6 +39,7 @@ from patronage.domain.training_assessment import (
     submit_quiz,
 )
 from patronage.errors import InvalidInput, RuleViolation
+from patronage.training.course_codec import activity_from_json, activity_to_json
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ABC = (Choice("a", "A"), Choice("b", "B"), Choice("c", "C"))
@@ -202,6 +205,34 @@ def test_certificate_expires_with_reminder() -> None:
     assert cert.status(T0 + timedelta(days=334)) is CertificateStatus.VALID
     assert cert.status(T0 + timedelta(days=335)) is CertificateStatus.RENEWAL_DUE
     assert cert.status(T0 + timedelta(days=365)) is CertificateStatus.EXPIRED
+
+
+def test_attendance_at_live_sessions_can_complete_a_module() -> None:
+    drill = Attendance("drill", "Complaint drill workshop", sessions=2)
+    course = Course(
+        "c", "Care", "en", (Module("m", "Drills", (Lesson("l1", "Intro", "x"), drill)),)
+    )
+    read = frozenset({"l1"})
+    assert missing_activities(course, Progress(done=read, sessions_attended=1)) == ("drill",)
+    assert course_complete(course, Progress(done=read, sessions_attended=2))
+    assert not course_complete(course, Progress(sessions_attended=5))  # the lesson still counts
+    assert activity_from_json(activity_to_json(drill)) == drill
+    for sessions in (0, 101):
+        with pytest.raises(InvalidInput) as bad:
+            Attendance("drill", "Drill", sessions)
+        assert bad.value.details["field"] == "sessions"
+
+
+def test_enrollment_reminders_before_and_after_the_due_date() -> None:
+    due = T0 + timedelta(days=10)
+    assert enrollment_reminder(due, None, T0, 7) is None
+    assert enrollment_reminder(due, None, due - timedelta(days=7), 7) == "due_soon"
+    assert enrollment_reminder(due, None, due - timedelta(seconds=1), 7) == "due_soon"
+    assert enrollment_reminder(due, None, due, 7) == "overdue"
+    assert enrollment_reminder(due, T0, due + timedelta(days=3), 7) is None  # completed
+    assert enrollment_reminder(None, None, due, 7) is None  # no due date
+    with pytest.raises(InvalidInput):
+        enrollment_reminder(due, None, datetime(2026, 1, 5), 7)  # noqa: DTZ001 - naive on purpose
 
 
 def test_course_refuses_repeated_ids() -> None:

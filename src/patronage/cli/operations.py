@@ -126,7 +126,9 @@ def jobs_run(
     referrals whose referee bought, `birthdays` awards birthday bonus points,
     `surveys` invites recent buyers to purchase-triggered surveys, `escalations` records
     complaint clocks at risk or breached,
-    `personalisation` renews paid memberships and refreshes recommendations."""
+    `personalisation` renews paid memberships and refreshes recommendations,
+    `training-reminders` records and announces training due soon, overdue, or due for
+    re-certification (shop-wide, whichever --program)."""
     from patronage.services.jobs import JOBS
     from patronage.storage.uow import UnitOfWork
 

@@ -195,10 +195,19 @@ def _echo_json(payload: Any) -> None:
 def seed(
     lang: Annotated[str, typer.Option(help="Language: en, zh-CN or both.")] = "both",
     db: DbOption = None,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="A folder with a course of your own (course.yaml and module files, "
+            "the starter's format) instead of the starter curriculum.",
+        ),
+    ] = None,
 ) -> None:
-    """Install the starter curriculum into the database (running it again changes nothing)."""
+    """Install the starter curriculum (or --from a course of your own) into the database
+    (running it again changes nothing)."""
     from patronage.cli.operations import database
-    from patronage.services.training import seed_curriculum
+    from patronage.services.training import install_course, seed_curriculum
     from patronage.storage.uow import UnitOfWork
     from patronage.training.starter import LANGUAGES
 
@@ -206,7 +215,12 @@ def seed(
         if lang != "both" and lang not in LANGUAGES:
             raise InvalidInput("--lang must be en, zh-CN or both", field="lang")
         with database(db) as engine:
-            results = seed_curriculum(UnitOfWork(engine), LANGUAGES if lang == "both" else [lang])
+            if source is not None:
+                language = None if lang == "both" else lang
+                results = [install_course(UnitOfWork(engine), source, language)]
+            else:
+                languages = LANGUAGES if lang == "both" else [lang]
+                results = seed_curriculum(UnitOfWork(engine), languages)
     for row in results:
         console.print(f"course {row['code']} ({row['language']}): {row['status']}, id {row['id']}")
 

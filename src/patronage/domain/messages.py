@@ -35,6 +35,7 @@ WEBHOOK_EVENTS = (
     "tier.changed",
     "coupon.issued",
     "reward.redeemed",
+    "training.reminder",
 )
 
 

@@ -3,7 +3,8 @@
 A course is a sequence of modules; a module is a topic with activities: lessons
 (Markdown), quizzes, coached role plays and case studies. A learner completes a
 course when every lesson and case study is done, every quiz is passed under its
-attempts policy and every role play has a passing rubric score. A completed
+attempts policy, every role play has a passing rubric score and every attendance
+requirement is met (present at enough live sessions of the course). A completed
 course earns a certificate that expires; a reminder date before expiry prompts
 re-certification.
 
@@ -59,7 +60,21 @@ class CaseStudy:
     discussion: tuple[str, ...] = ()
 
 
-Activity = Lesson | Quiz | RolePlay | CaseStudy
+@dataclass(frozen=True)
+class Attendance:
+    """Being present at ``sessions`` live sessions (lecture, workshop, drill) of the
+    course's training plans, as recorded by the trainer."""
+
+    id: str
+    title: str
+    sessions: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.sessions <= 100:
+            raise InvalidInput(f"{self.id}: sessions must be 1 to 100", field="sessions")
+
+
+Activity = Lesson | Quiz | RolePlay | CaseStudy | Attendance
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,7 @@ class Progress:
     done: frozenset[str] = frozenset()  # lessons read, case studies discussed
     quiz_attempts: Mapping[str, tuple[QuizAttempt, ...]] = field(default_factory=dict)
     role_play_scores: Mapping[str, tuple[RubricScore, ...]] = field(default_factory=dict)
+    sessions_attended: int = 0  # live sessions of the course the learner was present at
 
 
 def activity_complete(activity: Activity, progress: Progress) -> bool:
@@ -127,6 +143,8 @@ def activity_complete(activity: Activity, progress: Progress) -> bool:
         return quiz_passed(activity, progress.quiz_attempts.get(activity.id, ()))
     if isinstance(activity, RolePlay):
         return any(s.passed for s in progress.role_play_scores.get(activity.id, ()))
+    if isinstance(activity, Attendance):
+        return progress.sessions_attended >= activity.sessions
     return activity.id in progress.done
 
 
@@ -137,6 +155,19 @@ def missing_activities(course: Course, progress: Progress) -> tuple[str, ...]:
 
 def course_complete(course: Course, progress: Progress) -> bool:
     return not missing_activities(course, progress)
+
+
+def enrollment_reminder(
+    due_at: datetime | None, completed_at: datetime | None, at: datetime, warn_days: int
+) -> str | None:
+    """The reminder an open enrollment calls for at ``at``: ``overdue`` once its due
+    date has passed, ``due_soon`` within ``warn_days`` before it, else none."""
+    require_aware(at, "at")
+    if due_at is None or completed_at is not None:
+        return None
+    if at >= due_at:
+        return "overdue"
+    return "due_soon" if at >= due_at - timedelta(days=warn_days) else None
 
 
 class CertificateStatus(StrEnum):

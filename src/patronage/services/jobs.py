@@ -68,6 +68,14 @@ def _personalisation(uow: UnitOfWork, program: str, when: datetime) -> str:
     return "paid-membership renewals and recommendation model up to date"
 
 
+def _training_reminders(uow: UnitOfWork, program: str, when: datetime) -> str:
+    """Shop-wide (training is not per program): the same whichever program it runs for."""
+    from patronage.services.training_reminders import send_training_reminders
+
+    counts = send_training_reminders(uow, when)
+    return f"training reminders: {dict(sorted(counts.items())) or 'nothing due'}"
+
+
 JOBS: dict[str, Job] = {
     "expire": _expire,
     "tiers": _tiers,
@@ -78,4 +86,5 @@ JOBS: dict[str, Job] = {
     "surveys": _surveys,
     "escalations": _escalations,
     "personalisation": _personalisation,
+    "training-reminders": _training_reminders,
 }

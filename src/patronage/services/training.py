@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from patronage.clock import require_aware
 from patronage.domain.training import Course
 from patronage.errors import Conflict, InvalidInput, RuleViolation
+from patronage.services.training_progress import complete_if_done
 from patronage.storage.training_tables import (
     CourseModuleRow,
     CourseRow,
@@ -27,7 +29,12 @@ from patronage.storage.training_tables import (
 )
 from patronage.storage.uow import UnitOfWork
 from patronage.training.course_codec import course_fingerprint, module_to_json
-from patronage.training.starter import LANGUAGES, activity_kind, load_starter_course
+from patronage.training.starter import (
+    LANGUAGES,
+    activity_kind,
+    load_course,
+    load_starter_course,
+)
 
 STAFF_FIELDS = ("name", "store", "role", "active")
 
@@ -107,6 +114,19 @@ def seed_curriculum(uow: UnitOfWork, languages: Sequence[str] = LANGUAGES) -> li
         results = [_install(uow, course) for course in courses]
         uow.commit()
         return results
+
+
+def install_course(uow: UnitOfWork, folder: Path, language: str | None = None) -> dict[str, Any]:
+    """Install a course of your own: ``course.yaml`` and module files in the starter's
+    format (``language`` defaults to the one course.yaml names). Unchanged content is
+    left alone; changed content replaces the modules."""
+    if not folder.is_dir():
+        raise InvalidInput(f"no such folder: {folder}", field="from")
+    course = load_course(folder, language)
+    with uow:
+        result = _install(uow, course)
+        uow.commit()
+        return result
 
 
 def _install(uow: UnitOfWork, course: Course) -> dict[str, Any]:
@@ -274,6 +294,8 @@ def list_plans(uow: UnitOfWork) -> list[dict[str, Any]]:
 def record_attendance(
     uow: UnitOfWork, session_id: int, staff_id: str, present: bool, actor: str
 ) -> dict[str, Any]:
+    """Present or absent at a live session; being present may complete the course
+    (an attendance activity), which then issues the certificate."""
     with uow:
         live = uow.training.live_session(session_id)
         staff = uow.training.staff(staff_id)
@@ -285,8 +307,23 @@ def record_attendance(
             )  # fmt: skip
         else:
             row.present, row.recorded_at, row.recorded_by = present, uow.clock(), actor
+        completed = present and _complete_attendee(uow, staff, uow.training.plan(live.plan_id))
         uow.commit()
-        return {"session_id": live.id, "staff_id": staff_id, "present": row.present}
+        return {
+            "session_id": live.id,
+            "staff_id": staff_id,
+            "present": row.present,
+            "course_completed": completed,
+        }
+
+
+def _complete_attendee(uow: UnitOfWork, staff: StaffRow, plan: TrainingPlanRow) -> bool:
+    """Attendance may be what completes the course: check the open enrollment."""
+    for enrollment in uow.training.enrollments(staff.id, plan.course_id):
+        if enrollment.completed_at is None:
+            locked = uow.training.enrollment(enrollment.id, lock=True)
+            return complete_if_done(uow, locked, uow.training.course(plan.course_id))
+    return False
 
 
 # --- enrollments -----------------------------------------------------------------

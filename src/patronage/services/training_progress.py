@@ -1,5 +1,6 @@
 """A learner's way through a course: lessons done, quiz attempts, coached role plays,
-completion and certificates, the post-course reaction and re-certification reminders.
+live sessions attended, completion and certificates, the post-course reaction and
+re-certification reminders.
 
 Quiz attempts lock the enrollment row first (``SELECT ... FOR UPDATE``; SQLite
 serialises writers), so simultaneous attempts cannot exceed the quiz's maximum.
@@ -17,6 +18,7 @@ from typing import Any
 from patronage.clock import require_aware
 from patronage.domain.training import (
     Activity,
+    Attendance,
     CaseStudy,
     Certificate,
     Course,
@@ -65,26 +67,39 @@ def _activity(course: Course, activity_id: str, kind: Any, label: str) -> Any:
     return activity
 
 
-def progress_of(uow: UnitOfWork, enrollment_id: int) -> Progress:
+def progress_of(uow: UnitOfWork, enrollment: EnrollmentRow) -> Progress:
     scores: dict[str, list[RubricScore]] = {}
-    for row in uow.training.role_play_scores(enrollment_id):
+    for row in uow.training.role_play_scores(enrollment.id):
         scores.setdefault(row.activity_id, []).append(
             RubricScore(float(row.percent), row.passed, row.ratings)
         )
     return Progress(
-        done=frozenset(uow.training.done(enrollment_id)),
-        quiz_attempts={k: tuple(v) for k, v in uow.training.attempts(enrollment_id).items()},
+        done=frozenset(uow.training.done(enrollment.id)),
+        quiz_attempts={k: tuple(v) for k, v in uow.training.attempts(enrollment.id).items()},
         role_play_scores={k: tuple(v) for k, v in scores.items()},
+        sessions_attended=_sessions_attended(uow, enrollment),
     )
 
 
-def _complete_if_done(uow: UnitOfWork, row: EnrollmentRow, course: Course) -> bool:
+def _sessions_attended(uow: UnitOfWork, enrollment: EnrollmentRow) -> int:
+    """Live sessions of the course attended since the learner's previous completion of
+    it (a re-certification needs fresh attendance)."""
+    earlier = [
+        e.completed_at
+        for e in uow.training.enrollments(enrollment.staff_row_id, enrollment.course_id)
+        if e.id != enrollment.id and e.completed_at is not None
+    ]
+    since = max(earlier) if earlier else None
+    return uow.training.sessions_attended(enrollment.staff_row_id, enrollment.course_id, since)
+
+
+def complete_if_done(uow: UnitOfWork, row: EnrollmentRow, course: Course) -> bool:
     """Mark the enrollment complete and certify, the first time it is complete."""
     if row.completed_at is not None:
         return True
     staff = uow.training.staff_by_row_ids([row.staff_row_id])[row.staff_row_id]
     try:
-        cert = issue_certificate(course, progress_of(uow, row.id), staff.staff_id, uow.clock())
+        cert = issue_certificate(course, progress_of(uow, row), staff.staff_id, uow.clock())
     except RuleViolation:
         return False
     row.completed_at = cert.issued_at
@@ -108,7 +123,7 @@ def mark_done(
             uow.training.add(
                 ActivityDoneRow(enrollment_id=row.id, activity_id=activity_id, done_at=uow.clock())
             )
-        _complete_if_done(uow, row, course)
+        complete_if_done(uow, row, course)
         uow.commit()
         return enrollment_progress(uow, row)
 
@@ -144,7 +159,7 @@ def submit_attempt(
                            answers={k: sorted(v) for k, v in answers.items()},
                            submitted_at=attempt.submitted_at)
         )  # fmt: skip
-        completed = phase == "post" and _complete_if_done(uow, row, course)
+        completed = phase == "post" and complete_if_done(uow, row, course)
         uow.commit()
         limit = quiz.attempts.max_attempts
         decisive = counted_attempt(quiz, [*earlier, attempt]) if phase == "post" else None
@@ -177,7 +192,7 @@ def score_coached_role_play(
                              percent=Decimal(str(round(score.percent, 4))),
                              passed=score.passed, coach=coach, scored_at=uow.clock())
         )  # fmt: skip
-        completed = _complete_if_done(uow, row, course)
+        completed = complete_if_done(uow, row, course)
         uow.commit()
         return {
             "enrollment_id": row.id,
@@ -228,12 +243,15 @@ def _status(activity: Activity, progress: Progress) -> dict[str, Any]:
         decisive = counted_attempt(activity, attempts)
         view["attempts"] = len(attempts)
         view["counted_percent"] = None if decisive is None else round(decisive.percent, 2)
+    if isinstance(activity, Attendance):
+        view["sessions_attended"] = progress.sessions_attended
+        view["sessions_required"] = activity.sessions
     return view
 
 
 def enrollment_progress(uow: UnitOfWork, row: EnrollmentRow) -> dict[str, Any]:
     course = uow.training.course(row.course_id)
-    progress = progress_of(uow, row.id)
+    progress = progress_of(uow, row)
     modules = []
     for module in course.modules:
         statuses = [_status(a, progress) for a in module.activities]

@@ -612,6 +612,7 @@ from patronage.storage import engagement_tables as _engagement_tables  # noqa: E
 from patronage.storage import personalisation_tables as _personalisation_tables  # noqa: E402, F401
 from patronage.storage import rules_tables as _rules_tables  # noqa: E402, F401
 from patronage.storage import segment_tables as _segment_tables  # noqa: E402, F401
+from patronage.storage import training_reminder_tables as _training_reminder_tables  # noqa: E402, F401
 from patronage.storage import training_tables as _training_tables  # noqa: E402, F401
 
 

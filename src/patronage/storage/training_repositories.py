@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from patronage.domain.training import CertificationPolicy, Course, Module
@@ -18,6 +19,7 @@ from patronage.storage.tables import (
     SurveyResponseRow,
     SurveyRow,
 )
+from patronage.storage.training_reminder_tables import TrainingReminderRow
 from patronage.storage.training_tables import (
     ActivityDoneRow,
     CertificateRow,
@@ -239,6 +241,45 @@ class TrainingRepository:
             .order_by(CertificateRow.expires_at, CertificateRow.id)
         )
         return list(self.session.scalars(query))
+
+    def sessions_attended(self, staff_row_id: int, course_id: int, since: datetime | None) -> int:
+        """Live sessions of the course's plans the staff member was present at
+        (those starting at or after ``since``, when given)."""
+        query = (
+            select(func.count(SessionAttendanceRow.id))
+            .join(TrainingSessionRow, TrainingSessionRow.id == SessionAttendanceRow.session_id)
+            .join(TrainingPlanRow, TrainingPlanRow.id == TrainingSessionRow.plan_id)
+            .where(
+                SessionAttendanceRow.staff_row_id == staff_row_id,
+                SessionAttendanceRow.present,
+                TrainingPlanRow.course_id == course_id,
+            )
+        )
+        if since is not None:
+            query = query.where(TrainingSessionRow.starts_at >= since)
+        return int(self.session.scalar(query) or 0)
+
+    # --- reminders ---
+
+    def open_enrollments_due_by(self, until: datetime) -> list[EnrollmentRow]:
+        """Enrollments not completed whose due date is at or before ``until``."""
+        query = (
+            select(EnrollmentRow)
+            .where(EnrollmentRow.completed_at.is_(None), EnrollmentRow.due_at <= until)
+            .order_by(EnrollmentRow.due_at, EnrollmentRow.id)
+        )
+        return list(self.session.scalars(query))
+
+    def remind_once(self, **values: Any) -> bool:
+        """Record a reminder; False when this (kind, enrollment) was already reminded."""
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(TrainingReminderRow)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(TrainingReminderRow.id)
+        )
+        return self.session.execute(statement).scalar_one_or_none() is not None
 
     # --- evaluation reads (levels 1-4) ---
 

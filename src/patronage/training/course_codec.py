@@ -1,7 +1,7 @@
 """Course activities to JSON and back, so a stored course is scored by the domain rules.
 
 Each activity becomes a plain mapping with a ``kind`` (lesson, quiz, role_play,
-case_study); ``activity_from_json(activity_to_json(a)) == a``.
+case_study, attendance); ``activity_from_json(activity_to_json(a)) == a``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,15 @@ import hashlib
 import json
 from typing import Any
 
-from patronage.domain.training import Activity, CaseStudy, Course, Lesson, Module, RolePlay
+from patronage.domain.training import (
+    Activity,
+    Attendance,
+    CaseStudy,
+    Course,
+    Lesson,
+    Module,
+    RolePlay,
+)
 from patronage.domain.training_assessment import (
     AttemptsPolicy,
     Choice,
@@ -32,6 +40,9 @@ def activity_to_json(activity: Activity) -> Json:
                 "body": activity.body_markdown}  # fmt: skip
     if isinstance(activity, Quiz):
         return _quiz_json(activity)
+    if isinstance(activity, Attendance):
+        return {"kind": "attendance", "id": activity.id, "title": activity.title,
+                "sessions": activity.sessions}  # fmt: skip
     if isinstance(activity, RolePlay):
         return {
             "kind": "role_play",
@@ -90,6 +101,8 @@ def activity_from_json(data: Json) -> Activity:
         return Lesson(data["id"], data["title"], data["body"])
     if kind == "quiz":
         return _quiz(data)
+    if kind == "attendance":
+        return Attendance(data["id"], data["title"], int(data["sessions"]))
     if kind == "role_play":
         criteria = tuple(
             RubricCriterion(

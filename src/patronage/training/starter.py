@@ -2,8 +2,9 @@
 
 ``course.yaml`` names the course, its certification policy, the rubric scale
 shared by the role plays and the module files in order. Each module file holds
-a module and its activities (lesson, quiz, role_play, case_study). Every
-language has the same files, ids and correct answers; only the text differs.
+a module and its activities (lesson, quiz, role_play, case_study, attendance).
+Every language has the same files, ids and correct answers; only the text differs.
+``load_course`` reads a course of your own written the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 
 from patronage.domain.training import (
     Activity,
+    Attendance,
     CaseStudy,
     CertificationPolicy,
     Course,
@@ -47,8 +49,19 @@ def curriculum_dir(language: str) -> Traversable:
 
 
 def load_starter_course(language: str = "en") -> Course:
-    folder = curriculum_dir(language)
+    return load_course(curriculum_dir(language), language)
+
+
+def load_course(folder: Traversable, language: str | None = None) -> Course:
+    """A course from ``course.yaml`` and its module files in ``folder``, in
+    ``language`` (default: the ``language`` that course.yaml names)."""
     head = _read(folder, "course.yaml")
+    language = language or str(_get(head, "language", "course.yaml"))
+    if language not in LANGUAGES:
+        raise InvalidInput(
+            f"course.yaml: language must be one of {', '.join(LANGUAGES)}",
+            field="course.yaml:language",
+        )
     scale = tuple(
         RubricLevel(int(_get(lv, "score", "course.yaml")), str(_get(lv, "label", "course.yaml")))
         for lv in _get(head, "rubric_scale", "course.yaml")
@@ -82,7 +95,13 @@ def module_summaries(course: Course) -> list[dict[str, Any]]:
 
 
 def activity_kind(activity: Activity) -> str:
-    kinds = {Lesson: "lesson", Quiz: "quiz", RolePlay: "role_play", CaseStudy: "case_study"}
+    kinds = {
+        Lesson: "lesson",
+        Quiz: "quiz",
+        RolePlay: "role_play",
+        CaseStudy: "case_study",
+        Attendance: "attendance",
+    }
     return kinds[type(activity)]
 
 
@@ -108,6 +127,7 @@ def _module(data: dict[str, Any], scale: tuple[RubricLevel, ...], where: str) ->
         "quiz": _quiz,
         "role_play": _role_play,
         "case_study": _case,
+        "attendance": _attendance,
     }
     activities: list[Activity] = []
     for item in _get(data, "activities", where):
@@ -176,4 +196,13 @@ def _case(data: dict[str, Any], _scale: tuple[RubricLevel, ...], where: str) -> 
         company=_get(data, "company", where),
         summary=_get(data, "summary", where),
         discussion=tuple(str(d) for d in data.get("discussion", ())),
+    )
+
+
+def _attendance(data: dict[str, Any], _scale: tuple[RubricLevel, ...], where: str) -> Attendance:
+    sessions = data.get("sessions", 1)
+    if not isinstance(sessions, int) or isinstance(sessions, bool):
+        raise InvalidInput(f"{where}: sessions must be a whole number", field=f"{where}:sessions")
+    return Attendance(
+        id=_get(data, "id", where), title=_get(data, "title", where), sessions=sessions
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:47:45.841309
+Create Date: 2026-11-23 18:10:02.090135
 """
 
 from __future__ import annotations
@@ -1152,6 +1152,44 @@ def upgrade() -> None:
         sa.UniqueConstraint("enrollment_id", name=op.f("uq_training_reactions_enrollment_id")),
     )
     op.create_table(
+        "training_reminders",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column(
+            "enrollment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("staff_row_id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("due_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", patronage.storage.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["course_id"],
+            ["training_courses.id"],
+            name=op.f("fk_training_reminders_course_id_training_courses"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["enrollment_id"],
+            ["training_enrollments.id"],
+            name=op.f("fk_training_reminders_enrollment_id_training_enrollments"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_row_id"],
+            ["training_staff.id"],
+            name=op.f("fk_training_reminders_staff_row_id_training_staff"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_training_reminders")),
+        sa.UniqueConstraint(
+            "kind", "enrollment_id", name=op.f("uq_training_reminders_kind_enrollment_id")
+        ),
+    )
+    with op.batch_alter_table("training_reminders", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_training_reminders_staff_row_id"), ["staff_row_id"], unique=False
+        )
+
+    op.create_table(
         "training_role_play_scores",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -1844,6 +1882,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_training_role_play_enrollment")
 
     op.drop_table("training_role_play_scores")
+    with op.batch_alter_table("training_reminders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_training_reminders_staff_row_id"))
+
+    op.drop_table("training_reminders")
     op.drop_table("training_reactions")
     op.drop_table("training_quiz_attempts")
     with op.batch_alter_table("training_certificates", schema=None) as batch_op:
