@@ -152,8 +152,8 @@ def reference(
 def test_import_and_expiry_survive_sigkill(empty_db_url: str, reference) -> None:  # type: ignore[no-untyped-def]
     file, imported, expired = reference
     assert run("init", "--db", empty_db_url).returncode == 0
-    kill_after_progress(
-        ["import", "transactions", str(file), "--db", empty_db_url],
+    kill_after_progress(  # small chunks, so that the kill lands in the middle
+        ["import", "transactions", str(file), "--db", empty_db_url, "--batch-size", "5"],
         empty_db_url,
         "SELECT count(*) FROM events",
         200,
