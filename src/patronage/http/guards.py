@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -89,25 +88,35 @@ class BodyLimit:
         await JSONResponse(error_body(code, message), status)(scope, receive, send)
 
 
+class FailedAuthGuard:
+    """ASGI middleware: a client with too many failed authentications (401s) in the
+    window gets 429 until the window has passed (the app's ``state.failed_logins``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        failed_logins: FailedLogins = scope["app"].state.failed_logins
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        if failed_logins.blocked(client):
+            message = "too many failed authentications; wait a minute"
+            headers = {"Retry-After": str(int(failed_logins.window))}
+            response = JSONResponse(error_body("too_many_failed_attempts", message), 429, headers)
+            await response(scope, receive, send)
+            return
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                failed_logins.record(client)
+            await send(message)
+
+        await self.app(scope, receive, watch)
+
+
 def install(app: FastAPI, failed_logins: FailedLogins) -> None:
     app.state.failed_logins = failed_logins
     app.add_middleware(BodyLimit)
-
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        failed_logins: FailedLogins = request.app.state.failed_logins
-        client = request.client.host if request.client else "unknown"
-        if failed_logins.blocked(client):
-            return JSONResponse(
-                error_body(
-                    "too_many_failed_attempts", "too many failed authentications; wait a minute"
-                ),
-                429,
-                headers={"Retry-After": str(int(failed_logins.window))},
-            )
-        response = await call_next(request)
-        if response.status_code == 401:
-            failed_logins.record(client)
-        return response
+    app.add_middleware(FailedAuthGuard)

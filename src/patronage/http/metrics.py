@@ -7,9 +7,9 @@ the database when /metrics is scraped, so they are right across several workers.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -20,6 +20,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from patronage.storage.metrics_queries import job_progress, ledger_counts
 
@@ -47,14 +48,46 @@ class LedgerCollector(Collector):
         yield lag
 
 
-def _route_template(request: Request, path: str | None) -> str:
+def _route_template(url_path: str, path: str | None) -> str:
     """The route's path template (bounded label values), with the router's prefix."""
     if path is None:
         return "unmatched"
     prefix = "/api/v1"
-    if request.url.path.startswith(prefix) and not path.startswith(prefix):
+    if url_path.startswith(prefix) and not path.startswith(prefix):
         return prefix + path
     return path
+
+
+class RequestMetrics:
+    """ASGI middleware counting requests by method, route template and status, with
+    their latency."""
+
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+        self.app = app
+        self.requests = requests
+        self.latency = latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            route = scope.get("route")
+            path = _route_template(scope["path"], getattr(route, "path", None))
+            method = scope["method"]
+            self.latency.labels(method, path).observe(time.perf_counter() - started)
+            self.requests.labels(method, path, str(status)).inc()
 
 
 def install(app: FastAPI) -> None:
@@ -74,17 +107,7 @@ def install(app: FastAPI) -> None:
     )
     registry.register(LedgerCollector(app))
 
-    @app.middleware("http")
-    async def count(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = _route_template(request, getattr(route, "path", None))
-        latency.labels(request.method, path).observe(time.perf_counter() - started)
-        requests.labels(request.method, path, str(response.status_code)).inc()
-        return response
+    app.add_middleware(RequestMetrics, requests=requests, latency=latency)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
