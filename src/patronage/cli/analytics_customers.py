@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
-from patronage.analytics import churn as churn_grades
-from patronage.analytics import clv as clv_models
-from patronage.analytics import pareto as pareto_rule
-from patronage.analytics import retention as retention_stats
-from patronage.analytics import rfm as rfm_scores
-from patronage.analytics.summary import customer_summary, day_from_number
 from patronage.cli import analytics_customers_loyalty  # noqa: F401 - ladder, loyalty-index
 from patronage.cli.analytics import app
 from patronage.cli.analytics_customers_inputs import (
@@ -50,6 +43,9 @@ def rfm(
     output: OutputOption = None,
 ) -> None:
     """Recency, frequency, monetary scores and named segments with suggested actions."""
+    from patronage.analytics import rfm as rfm_scores
+    from patronage.analytics.summary import customer_summary
+
     with cli_errors():
         inputs = load_inputs(db, transactions, (customer_col, date_col, amount_col), as_of, engine)
         scored = rfm_scores.score(customer_summary(inputs.transactions, inputs.as_of), inputs.as_of)
@@ -88,6 +84,9 @@ def pareto(
     output: OutputOption = None,
 ) -> None:
     """Share of revenue from the top 20% (and any --top k%) of customers; Lorenz curve, Gini."""
+    from patronage.analytics import pareto as pareto_rule
+    from patronage.analytics.summary import customer_summary
+
     with cli_errors():
         tops = sorted({20.0, *(top or [])})
         if any(not 0 < t <= 100 for t in tops):
@@ -121,6 +120,9 @@ def retention(
     output: OutputOption = None,
 ) -> None:
     """Repurchase rate, days between purchases and monthly cohorts' retention."""
+    from patronage.analytics import retention as retention_stats
+    from patronage.analytics.summary import customer_summary, day_from_number
+
     with cli_errors():
         inputs = load_inputs(db, transactions, (customer_col, date_col, amount_col), as_of, engine)
         summary = customer_summary(inputs.transactions, inputs.as_of)
@@ -176,6 +178,9 @@ def clv(
     output: OutputOption = None,
 ) -> None:
     """BG/NBD or Pareto/NBD with Gamma-Gamma: fitted parameters and per-customer CLV."""
+    from patronage.analytics import clv as clv_models
+    from patronage.analytics.summary import customer_summary
+
     with cli_errors():
         if bayes:
             raise InvalidInput(
@@ -213,6 +218,12 @@ def churn(
     output: OutputOption = None,
 ) -> None:
     """Churn risk and health grade (Good / Average / Poor) with reasons, per customer."""
+    import numpy as np
+
+    from patronage.analytics import churn as churn_grades
+    from patronage.analytics import clv as clv_models
+    from patronage.analytics.summary import customer_summary
+
     with cli_errors():
         inputs = load_inputs(db, transactions, (customer_col, date_col, amount_col), as_of, engine)
         history = clv_models.repeat_history(

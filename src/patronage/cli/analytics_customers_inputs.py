@@ -6,19 +6,19 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import ibis.expr.types as ir
-import pandas as pd
 import typer
-from ibis.backends import BaseBackend
 
-from patronage.analytics.engines import connect
-from patronage.analytics.platform_data import PlatformData, read_platform
-from patronage.analytics.sources import TransactionFile, read_transactions
-from patronage.analytics.summary import last_purchase_date
 from patronage.cli.common import database_url
 from patronage.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pandas as pd
+    from ibis.backends import BaseBackend
+
+    from patronage.analytics.platform_data import PlatformData
 
 TransactionsOption = Annotated[
     Path | None,
@@ -63,6 +63,11 @@ def load_inputs(
     engine: str = "duckdb",
 ) -> Inputs:
     """Open the engine and the transactions from --transactions or --db."""
+    from patronage.analytics.engines import connect
+    from patronage.analytics.platform_data import read_platform
+    from patronage.analytics.sources import TransactionFile, read_transactions
+    from patronage.analytics.summary import last_purchase_date
+
     if db and transactions:
         raise InvalidInput("give either --db or --transactions, not both", field="transactions")
     requested = parse_date(as_of, "as-of")

@@ -7,10 +7,6 @@ from typing import Annotated
 
 import typer
 
-from patronage.analytics import ladder as loyalty_ladder
-from patronage.analytics import loyalty_index as index
-from patronage.analytics.sources import read_dated_file, read_table_file
-from patronage.analytics.summary import customer_summary
 from patronage.cli.analytics import app
 from patronage.cli.analytics_customers_inputs import (
     AmountColOption,
@@ -36,6 +32,8 @@ InteractionsOption = Annotated[
 
 
 def _interactions(inputs: Inputs, path: Path | None):  # type: ignore[no-untyped-def]
+    from patronage.analytics.sources import read_dated_file
+
     if path is not None:
         return read_dated_file(inputs.con, path, "customer_id")
     return inputs.platform.interactions if inputs.platform is not None else None
@@ -65,6 +63,9 @@ def ladder(
     output: OutputOption = None,
 ) -> None:
     """Loyalty-ladder stage counts, and movement between --from and --as-of."""
+    from patronage.analytics import ladder as loyalty_ladder
+    from patronage.analytics.sources import read_dated_file
+
     with cli_errors():
         inputs = load_inputs(db, transactions, (customer_col, date_col, amount_col), as_of, engine)
         known = read_dated_file(inputs.con, customers, "customer_id") if customers else None
@@ -133,6 +134,10 @@ def loyalty_index(
 ) -> None:
     """Per-customer loyalty measures (repeat, share of wallet, attention, decision time,
     price sensitivity), each on its own; missing ones are marked, never invented."""
+    from patronage.analytics import loyalty_index as index
+    from patronage.analytics.sources import read_dated_file, read_table_file
+    from patronage.analytics.summary import customer_summary
+
     with cli_errors():
         inputs = load_inputs(db, transactions, (customer_col, date_col, amount_col), as_of, engine)
         lines = (

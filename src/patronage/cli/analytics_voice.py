@@ -10,38 +10,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from patronage.analytics.comments import CommentSummary, summarize_comments
-from patronage.analytics.response_files import (
-    label_column,
-    numeric_column,
-    read_responses,
-    require_columns,
-    text_column,
-)
 from patronage.cli.analytics import app
 from patronage.cli.common import cli_errors, console
-from patronage.domain.servqual import (
-    DIMENSIONS,
-    ITEM_COUNT,
-    GapEstimate,
-    ServqualAnswers,
-    ServqualResult,
-    servqual_gaps,
-)
-from patronage.domain.surveys import (
-    NpsResult,
-    answered_scores,
-    compare_nps,
-    customer_satisfaction,
-    net_promoter_score,
-)
 from patronage.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from patronage.analytics.comments import CommentSummary
+    from patronage.domain.servqual import GapEstimate, ServqualAnswers, ServqualResult
+    from patronage.domain.surveys import NpsResult
 
 Payload = dict[str, Any]
 
@@ -91,6 +73,8 @@ def grouped_nps_payload(
     scores: list[float | None], labels: list[str | None], field: str, group_field: str
 ) -> Payload:
     """One NPS per group, and a z test when there are exactly two groups."""
+    from patronage.domain.surveys import answered_scores, compare_nps, net_promoter_score
+
     answered_scores(scores, low=0, high=10, field=field)  # errors name the file's row
     by_group: dict[str, list[float | None]] = {}
     for row, (score, label) in enumerate(zip(scores, labels, strict=True), start=1):
@@ -155,6 +139,9 @@ def nps_command(
 
     The 95% interval, also on -100..100, is the adjusted-Wald interval of Rocks (2016).
     """
+    from patronage.analytics.response_files import label_column, numeric_column, read_responses
+    from patronage.domain.surveys import net_promoter_score
+
     with cli_errors():
         frame = read_responses(responses)
         scores = numeric_column(frame, score_col)
@@ -190,6 +177,9 @@ def csat_command(
     as_json: JsonOption = False,
 ) -> None:
     """CSAT: the percentage (0..100) of 4 and 5 answers on a 1-5 scale, with a Wilson interval."""
+    from patronage.analytics.response_files import numeric_column, read_responses
+    from patronage.domain.surveys import customer_satisfaction
+
     with cli_errors():
         frame = read_responses(responses)
         result = customer_satisfaction(numeric_column(frame, score_col), field=score_col)
@@ -205,21 +195,30 @@ def csat_command(
 
 # --- SERVQUAL ----------------------------------------------------------------------
 
-WEIGHT_COLUMNS = {f"W_{name}": name for name in DIMENSIONS}
+
+def _weight_columns() -> dict[str, str]:
+    """W_tangibles, W_reliability, ...: each weight column and its dimension."""
+    from patronage.domain.servqual import DIMENSIONS
+
+    return {f"W_{name}": name for name in DIMENSIONS}
 
 
 def servqual_answers(frame: Any) -> list[ServqualAnswers]:
     """E1..E22 and P1..P22 (and W_* when present) from a table of responses."""
+    from patronage.analytics.response_files import numeric_column, require_columns
+    from patronage.domain.servqual import ITEM_COUNT, ServqualAnswers
+
+    weight_columns = _weight_columns()
     e_cols = [f"E{i}" for i in range(1, ITEM_COUNT + 1)]
     p_cols = [f"P{i}" for i in range(1, ITEM_COUNT + 1)]
     require_columns(frame, e_cols + p_cols)
-    present_weights = [c for c in WEIGHT_COLUMNS if c in frame.columns]
+    present_weights = [c for c in weight_columns if c in frame.columns]
     if present_weights:
-        require_columns(frame, list(WEIGHT_COLUMNS))
+        require_columns(frame, list(weight_columns))
     columns = {c: numeric_column(frame, c) for c in e_cols + p_cols + present_weights}
     answers = []
     for i in range(len(frame)):
-        weights = {WEIGHT_COLUMNS[c]: columns[c][i] for c in present_weights}
+        weights = {weight_columns[c]: columns[c][i] for c in present_weights}
         answers.append(
             ServqualAnswers(
                 expectations=[columns[c][i] for c in e_cols],
@@ -277,6 +276,9 @@ def servqual_command(responses: ResponsesOption, as_json: JsonOption = False) ->
     W_assurance, W_empathy (100 importance points per respondent) when present.
     Prints unweighted and weighted totals (Parasuraman, Zeithaml and Berry 1988, 1991).
     """
+    from patronage.analytics.response_files import read_responses
+    from patronage.domain.servqual import servqual_gaps
+
     with cli_errors():
         frame = read_responses(responses)
         payload = servqual_payload(servqual_gaps(servqual_answers(frame)))
@@ -336,6 +338,9 @@ def comments_command(
     as_json: JsonOption = False,
 ) -> None:
     """Keywords (TF-IDF; jieba for Chinese) and sentiment (SnowNLP, VADER) per language."""
+    from patronage.analytics.comments import summarize_comments
+    from patronage.analytics.response_files import read_responses, text_column
+
     with cli_errors():
         texts = text_column(read_responses(responses), text_col)
         if not any(texts):

@@ -7,16 +7,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Engine
 
 from patronage.cli.common import DbOption, cli_errors, console, database_url, err_console
 from patronage.errors import InvalidInput
-from patronage.services.imports import ImportReport
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from patronage.services.imports import ImportReport
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 jobs_app = typer.Typer(
