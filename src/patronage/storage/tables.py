@@ -607,6 +607,7 @@ class ValueEntryRow(Base):
 
 # Earning rules, staff training and personalisation have modules of their own, on the
 # same metadata.
+from patronage.storage import analytics_result_tables as _analytics_result_tables  # noqa: E402, F401
 from patronage.storage import background_job_tables as _background_job_tables  # noqa: E402, F401
 from patronage.storage import engagement_tables as _engagement_tables  # noqa: E402, F401
 from patronage.storage import personalisation_tables as _personalisation_tables  # noqa: E402, F401

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, SessionTransaction
 
 from patronage.clock import Clock, system_clock
+from patronage.storage.analytics_result_repositories import AnalyticsResultRepository
 from patronage.storage.background_job_repositories import BackgroundJobRepository
 from patronage.storage.complaint_repositories import ComplaintRepository
 from patronage.storage.coupon_repositories import CouponRepository
@@ -97,6 +98,7 @@ class UnitOfWork:
         self.offers = OfferRepository(self.session)
         self.segments = SegmentRepository(self.session)
         self.background_jobs = BackgroundJobRepository(self.session)
+        self.analytics_results = AnalyticsResultRepository(self.session)
         return self
 
     def __exit__(
