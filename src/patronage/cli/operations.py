@@ -32,19 +32,24 @@ apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 def database(db: str | None, prepare: bool = False) -> Iterator[Engine]:
     """The engine for --db, closed when the command ends. ``prepare`` migrates to
     the newest schema and makes sure the default program exists."""
-    from patronage.services.programs import ensure_default_program
     from patronage.storage.db import make_engine
-    from patronage.storage.migrate import upgrade
-    from patronage.storage.uow import UnitOfWork
 
     engine = make_engine(database_url(db))
     try:
         if prepare:
-            upgrade(engine)
-            ensure_default_program(UnitOfWork(engine))
+            _prepare(engine)
         yield engine
     finally:
         engine.dispose()
+
+
+def _prepare(engine: Engine) -> None:
+    from patronage.services.programs import ensure_default_program
+    from patronage.storage.migrate import upgrade
+    from patronage.storage.uow import UnitOfWork
+
+    upgrade(engine)
+    ensure_default_program(UnitOfWork(engine))
 
 
 def init(db: DbOption = None) -> None:
