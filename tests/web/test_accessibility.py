@@ -8,18 +8,15 @@ console must show no errors."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-from tests.web.conftest import PASSWORDS, Site
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from tests.web.conftest import PASSWORDS, Site, screenshot
 
-from patronage.clock import FixedClock
 from patronage.domain.coupons import Discount
 from patronage.services import complaints as care
 from patronage.services import training
@@ -31,13 +28,8 @@ from patronage.services.rules import save_campaign, save_rule
 from patronage.services.survey_responses import record_staff_response
 from patronage.services.surveys import define_survey
 from patronage.services.training_progress import mark_done
-from patronage.storage.db import make_engine
-from patronage.storage.tables import metadata
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-SHOTS = Path(__file__).parent / "screenshots"
 # WCAG 2.1 A and AA, plus axe's best practices (one main landmark, all content in
 # landmarks, headings in order, unique landmark names) that the A/AA tags leave out.
 AXE_OPTIONS = {
@@ -53,26 +45,6 @@ QUESTIONS = [
     {"id": "csat", "type": "csat", "text": {"zh-CN": "满意吗？", "en": "Satisfied?"}},
     {"id": "comment", "type": "text", "text": {"zh-CN": "意见", "en": "Anything else?"}},
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def live(web_server: tuple[FastAPI, str], tmp_path: Path, clock: FixedClock) -> Iterator[Site]:
-    engine = make_engine(f"sqlite:///{tmp_path}/a11y.db")
-    metadata.create_all(engine)
-    app, base = web_server
-    app.state.engine, app.state.clock = engine, clock
-    site = Site(base, engine, clock)
-    yield site
-    site.close()
-    engine.dispose()
 
 
 class Audit:
@@ -108,9 +80,8 @@ class Audit:
             nodes = [n for n in found["nodes"] if not _svg_text_contrast(found["id"], n)]
             if nodes:
                 self._keep(name, found, nodes, "needs review")
-        SHOTS.mkdir(exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "home"
-        self.tab.screenshot(path=str(SHOTS / f"a11y-{self.lang}-{slug}.png"), full_page=True)
+        screenshot(self.tab, f"a11y-{self.lang}-{slug}")
 
     def _keep(self, name: str, found: Any, nodes: list[Any], kind: str = "violation") -> None:
         targets = "; ".join(" ".join(node["target"]) for node in nodes)
@@ -350,8 +321,7 @@ def test_counter_screen_by_keyboard_with_a_visible_focus(browser: Browser, live:
     for _ in range(submit - names.index("amount")):
         tab.keyboard.press("Tab")
     assert tab.evaluate("document.activeElement.textContent") == "Record purchase"
-    SHOTS.mkdir(exist_ok=True)
-    tab.screenshot(path=str(SHOTS / "a11y-en-counter-focus-on-record.png"))
+    screenshot(tab, "a11y-en-counter-focus-on-record", full_page=False)
     tab.keyboard.press("Enter")
     tab.wait_for_selector("#flash")
     assert tab.locator("#balance-available").inner_text() != before

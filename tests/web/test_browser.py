@@ -4,74 +4,16 @@ the browser console shows no errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, sync_playwright
-from tests.web.conftest import PASSWORDS, Site
+from playwright.sync_api import Browser, Page
+from tests.web.conftest import PASSWORDS, Site, browser_tab, sign_in
 
-from patronage.clock import FixedClock
 from patronage.services.portal_codes import issue_portal_code
-from patronage.storage.db import make_engine
-from patronage.storage.tables import metadata
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SHOTS = Path(__file__).parent / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def live(web_server: tuple[FastAPI, str], tmp_path: Path, clock: FixedClock) -> Iterator[Site]:
-    engine = make_engine(f"sqlite:///{tmp_path}/browser.db")
-    metadata.create_all(engine)
-    app, base = web_server
-    app.state.engine, app.state.clock = engine, clock
-    site = Site(base, engine, clock)
-    yield site
-    site.close()
-    engine.dispose()
-
-
-@pytest.fixture
-def page(browser: Browser, live: Site, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(base_url=live.base, locale="en-US")
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield tab
-    SHOTS.mkdir(exist_ok=True)
-    tab.screenshot(path=str(SHOTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-    assert errors == []
-
-
-def _sign_in(page: Page, username: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _demo_shop(site: Site) -> Any:
@@ -89,12 +31,11 @@ def _demo_shop(site: Site) -> Any:
 def test_sign_in_wrong_password_lock_out_and_dashboard(page: Page, live: Site) -> None:
     _demo_shop(live)
     for _ in range(5):
-        _sign_in(page, "analyst", "not-the-password")
+        sign_in(page, "analyst", "not-the-password")
         assert page.locator("#login-error").inner_text() == "Wrong username or password."
-    _sign_in(page, "analyst", PASSWORDS["analyst"])
+    sign_in(page, "analyst", PASSWORDS["analyst"])
     assert "Too many failed attempts" in page.locator("#login-error").inner_text()
-    _sign_in(page, "admin", PASSWORDS["admin"])
-    page.wait_for_url("**/dashboard")
+    sign_in(page, "admin")
     assert page.locator("h1").inner_text() == "Dashboard"
     assert page.locator("#kpi-active").inner_text() == "4"  # a purchase in 90 days
     assert page.locator("svg.chart").count() >= 3
@@ -106,7 +47,7 @@ def test_sign_in_wrong_password_lock_out_and_dashboard(page: Page, live: Site) -
 
 def test_member_lookup_and_redemption_at_the_counter(page: Page, live: Site) -> None:
     ann = _demo_shop(live)
-    _sign_in(page, "staff", PASSWORDS["staff"])
+    sign_in(page, "staff")
     page.get_by_role("link", name="Members").click()
     page.get_by_label("Phone or card number").fill("13800001001")
     page.get_by_role("button", name="Find").click()
@@ -130,30 +71,21 @@ def test_member_lookup_and_redemption_at_the_counter(page: Page, live: Site) -> 
 def test_member_portal_on_a_phone(browser: Browser, live: Site) -> None:
     ann = _demo_shop(live)
     code = issue_portal_code(live.shop.uow(), ann.id)
-    context = browser.new_context(
-        base_url=live.base, viewport={"width": 390, "height": 844}, locale="zh-CN"
-    )
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.goto("/portal")
-    tab.get_by_label("卡号或手机号").fill("card-1001")
-    tab.get_by_label("一次性验证码").fill(code)
-    tab.get_by_role("button", name="登录").click()
-    tab.wait_for_url("**/portal")
-    assert tab.locator("#portal-available").inner_text().startswith("420")
-    assert tab.locator("html").get_attribute("lang") == "zh-CN"
-    width = tab.evaluate("document.documentElement.scrollWidth")
-    SHOTS.mkdir(exist_ok=True)
-    tab.screenshot(path=str(SHOTS / "test_member_portal_on_a_phone.png"), full_page=True)
-    context.close()
+    phone = {"viewport": {"width": 390, "height": 844}, "locale": "zh-CN"}
+    with browser_tab(browser, live.base, "test_member_portal_on_a_phone", **phone) as tab:
+        tab.goto("/portal")
+        tab.get_by_label("卡号或手机号").fill("card-1001")
+        tab.get_by_label("一次性验证码").fill(code)
+        tab.get_by_role("button", name="登录").click()
+        tab.wait_for_url("**/portal")
+        assert tab.locator("#portal-available").inner_text().startswith("420")
+        assert tab.locator("html").get_attribute("lang") == "zh-CN"
+        width = tab.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
-    assert errors == []
 
 
 def test_language_switch(page: Page, live: Site) -> None:
-    _sign_in(page, "admin", PASSWORDS["admin"])
-    page.wait_for_url("**/dashboard")
+    sign_in(page, "admin")
     page.get_by_role("link", name="中文").click()
     page.wait_for_url("**/dashboard")
     assert page.locator("h1").inner_text() == "仪表盘"

@@ -4,68 +4,20 @@ saved. The test saves a screenshot and checks that the console shows no errors."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from tests.web.conftest import PASSWORDS, Site
+from playwright.sync_api import Page, expect
+from tests.web.conftest import Site, screenshot, sign_in
 
-from patronage.clock import FixedClock
 from patronage.services.rules import get_rule, list_rules
-from patronage.storage.db import make_engine
-from patronage.storage.tables import metadata
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-SHOTS = Path(__file__).parent / "screenshots"
 GOOD = 'event.amount >= 100.0 && member.tier == "gold"'
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def live(web_server: tuple[FastAPI, str], tmp_path: Path, clock: FixedClock) -> Iterator[Site]:
-    engine = make_engine(f"sqlite:///{tmp_path}/designer.db")
-    metadata.create_all(engine)
-    app, base = web_server
-    app.state.engine, app.state.clock = engine, clock
-    site = Site(base, engine, clock)
-    yield site
-    site.close()
-    engine.dispose()
-
-
-@pytest.fixture
-def page(browser: Browser, live: Site, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(base_url=live.base, locale="en-US")
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield tab
-    SHOTS.mkdir(exist_ok=True)
-    tab.screenshot(path=str(SHOTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-    assert errors == []
 
 
 def test_the_cel_editor_shows_an_error_as_you_type_then_saves_the_rule(
     page: Page, live: Site
 ) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(PASSWORDS["admin"])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/dashboard")
+    sign_in(page, "admin")
     page.get_by_role("link", name="Program designer").click()
     page.get_by_role("navigation", name="Program designer sections").get_by_role(
         "link", name="Rules"
@@ -82,8 +34,7 @@ def test_the_cel_editor_shows_an_error_as_you_type_then_saves_the_rule(
     expect(condition).to_have_attribute("aria-invalid", "true")
     expect(check.locator("pre")).to_have_text("event.amount >= 100.0 &&\n" + " " * 24 + "^")
     assert list_rules(live.shop.uow()) == []  # checking saves nothing
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "cel_editor_error_while_typing.png"), full_page=True)
+    screenshot(page, "cel_editor_error_while_typing")
 
     condition.press_sequentially(' member.tier == "gold"', delay=10)
     expect(check).to_have_text("The expression is valid.")
@@ -103,11 +54,7 @@ def test_the_cel_editor_shows_an_error_as_you_type_then_saves_the_rule(
 def test_a_large_coupon_batch_shows_progress_then_the_finished_batch(
     page: Page, live: Site
 ) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(PASSWORDS["admin"])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/dashboard")
+    sign_in(page, "admin")
     page.goto("/designer/coupons")
     page.get_by_label("Name", exact=True).fill("Grand opening")
     page.get_by_label("Codes to generate").fill("30000")

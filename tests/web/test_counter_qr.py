@@ -5,22 +5,15 @@ the card number, not only that an image is there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
 import zxingcpp
-from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
-from tests.web.conftest import PASSWORDS, Site
-from tests.web.test_browser import ARGS, CHROMIUM, SHOTS
+from playwright.sync_api import Browser
+from tests.web.conftest import Site, browser_tab, sign_in
 
-from patronage.clock import FixedClock
 from patronage.services.portal_codes import issue_portal_code
-from patronage.storage.db import make_engine
-from patronage.storage.tables import metadata
 
 pytestmark = pytest.mark.browser
 RASTERISE = """async (box) => {
@@ -38,73 +31,37 @@ RASTERISE = """async (box) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def live(web_server: tuple[FastAPI, str], tmp_path: Path, clock: FixedClock) -> Iterator[Site]:
-    engine = make_engine(f"sqlite:///{tmp_path}/qr.db")
-    metadata.create_all(engine)
-    app, base = web_server
-    app.state.engine, app.state.clock = engine, clock
-    site = Site(base, engine, clock)
-    yield site
-    site.close()
-    engine.dispose()
-
-
-def _watched(context: BrowserContext, errors: list[str]) -> None:
-    context.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    context.on("weberror", lambda error: errors.append(str(error.error)))
-
-
 def test_scanned_portal_qr_finds_the_member_at_the_counter(browser: Browser, live: Site) -> None:
     ann = live.shop.member("card-1001", phone="13800001001", name="Ann")
     live.shop.buy(ann, "420.00", at=live.shop.clock() - timedelta(days=3))
     live.shop.member("card-2002", phone="13800002002", name="Bob")
-    errors: list[str] = []
-    phone = browser.new_context(base_url=live.base, viewport={"width": 390, "height": 844})
-    _watched(phone, errors)
-    portal = phone.new_page()
-    portal.goto("/portal/login")
-    portal.get_by_label("Card number or phone").fill("13800001001")
-    portal.get_by_label("One-time code").fill(issue_portal_code(live.shop.uow(), ann.id))
-    portal.get_by_role("button", name="Sign in").click()
-    portal.wait_for_url("**/portal")
-    qr = portal.locator("#member-qr")
-    assert qr.locator("svg").get_attribute("aria-label") == "QR code of my card number"
-    image = qr.evaluate(RASTERISE)
+    phone = {"viewport": {"width": 390, "height": 844}}
+    with browser_tab(browser, live.base, "test_portal_qr_on_a_phone", **phone) as portal:
+        portal.goto("/portal/login")
+        portal.get_by_label("Card number or phone").fill("13800001001")
+        portal.get_by_label("One-time code").fill(issue_portal_code(live.shop.uow(), ann.id))
+        portal.get_by_role("button", name="Sign in").click()
+        portal.wait_for_url("**/portal")
+        qr = portal.locator("#member-qr")
+        assert qr.locator("svg").get_attribute("aria-label") == "QR code of my card number"
+        image = qr.evaluate(RASTERISE)
     grey = np.array(image["grey"], dtype=np.uint8).reshape(image["size"], image["size"])
     scanned = [code.text for code in zxingcpp.read_barcodes(grey)]
     assert scanned == ["card-1001"]
-    SHOTS.mkdir(exist_ok=True)
-    portal.screenshot(path=str(SHOTS / "test_portal_qr_on_a_phone.png"), full_page=True)
 
-    tablet = browser.new_context(base_url=live.base, viewport={"width": 1024, "height": 768})
-    _watched(tablet, errors)
-    counter = tablet.new_page()
-    counter.goto("/login")
-    counter.get_by_label("Username").fill("staff")
-    counter.get_by_label("Password").fill(PASSWORDS["staff"])
-    counter.get_by_role("button", name="Sign in").click()
-    counter.get_by_role("link", name="Counter").click()
-    counter.wait_for_url("**/counter")
-    lookup = counter.get_by_label("Phone or card number")
-    assert lookup.evaluate("el => el === document.activeElement")  # ready for the scanner
-    counter.keyboard.type(scanned[0])  # a USB scanner types the code, then Enter
-    counter.keyboard.press("Enter")
-    counter.wait_for_url("**/counter?q=card-1001")
-    assert counter.locator("#member-title").inner_text() == "Ann"
-    assert counter.locator("#balance-available").inner_text() == "420"
-    lookup.fill("13800002002")
-    lookup.press("Enter")
-    assert counter.locator("#member-title").inner_text() == "Bob"
-    counter.screenshot(path=str(SHOTS / "test_counter_finds_a_scanned_card.png"), full_page=True)
-    phone.close()
-    tablet.close()
-    assert errors == []
+    tablet = {"viewport": {"width": 1024, "height": 768}}
+    shot = "test_counter_finds_a_scanned_card"
+    with browser_tab(browser, live.base, shot, **tablet) as counter:
+        sign_in(counter, "staff")
+        counter.get_by_role("link", name="Counter").click()
+        counter.wait_for_url("**/counter")
+        lookup = counter.get_by_label("Phone or card number")
+        assert lookup.evaluate("el => el === document.activeElement")  # ready for the scanner
+        counter.keyboard.type(scanned[0])  # a USB scanner types the code, then Enter
+        counter.keyboard.press("Enter")
+        counter.wait_for_url("**/counter?q=card-1001")
+        assert counter.locator("#member-title").inner_text() == "Ann"
+        assert counter.locator("#balance-available").inner_text() == "420"
+        lookup.fill("13800002002")
+        lookup.press("Enter")
+        assert counter.locator("#member-title").inner_text() == "Bob"
