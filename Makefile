@@ -29,6 +29,8 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
+	# the API load comes from wrk (C), as pgbench's does
+	command -v wrk >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
 	$(BIN)/python bench/ledger_bench.py $(BENCH_ARGS)
 
 # bench-analytics: Patronage vs lifetimes on 1,000,000 customers (~10M transactions).

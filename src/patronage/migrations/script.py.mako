@@ -1,8 +1,7 @@
 """${message}
 
 Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
+Revises: ${down_revision | comma,n}${"" if down_revision else "(none)"}
 """
 
 from __future__ import annotations

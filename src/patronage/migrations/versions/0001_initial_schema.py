@@ -1,8 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises:
-Create Date: 2026-11-23 18:33:11.080823
+Revises: (none)
 """
 
 from __future__ import annotations
