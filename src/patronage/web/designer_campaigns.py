@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from patronage.domain.rules import CAP_PERIODS, STACKING, STATUSES
 from patronage.errors import PatronageError
-from patronage.http.errors import status_of
 from patronage.services.rules import (
     disable_campaign,
     get_campaign,
@@ -21,13 +20,12 @@ from patronage.services.staff_users import StaffUser
 from patronage.web.designer_forms import (
     PROGRAM,
     READERS,
-    WRITERS,
     actor,
-    field_errors,
     input_time,
     local_time,
+    refusal,
+    require_writer,
 )
-from patronage.web.forms import check_csrf
 from patronage.web.render import WebRoute, page, redirect, require_staff, translator, uow_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -112,15 +110,13 @@ def campaigns_page(request: Request) -> Response:
 
 @router.post("/designer/campaigns")
 def create_campaign(request: Request, form: Annotated[CampaignForm, Form()]) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, form.csrf_token)
+    user = require_writer(request, form.csrf_token)
     timezone = translator(request).timezone
     try:
         data = {**form.data(timezone), "code": form.code.strip()}
         saved = save_campaign(uow_of(request), data, actor(user.username), PROGRAM)
     except PatronageError as exc:
-        errors = field_errors(translator(request), exc)
-        return _list_page(request, user, status_of(exc), form=form, errors=errors)
+        return _list_page(request, user, form=form, **refusal(request, exc))
     return redirect(f"/designer/campaigns/{saved['code']}?done=created")
 
 
@@ -155,14 +151,12 @@ def campaign_page(
 def update_campaign(
     request: Request, code: CampaignCode, form: Annotated[CampaignForm, Form()]
 ) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, form.csrf_token)
+    user = require_writer(request, form.csrf_token)
     try:
         data = form.data(translator(request).timezone)
         save_campaign(uow_of(request), data, actor(user.username), PROGRAM, code=code)
     except PatronageError as exc:
-        errors = field_errors(translator(request), exc)
-        return _campaign_page(request, user, code, status_of(exc), form=form, errors=errors)
+        return _campaign_page(request, user, code, form=form, **refusal(request, exc))
     return redirect(f"/designer/campaigns/{code}?done=saved")
 
 
@@ -170,7 +164,6 @@ def update_campaign(
 def disable(
     request: Request, code: CampaignCode, csrf_token: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, csrf_token)
+    user = require_writer(request, csrf_token)
     disable_campaign(uow_of(request), code, actor(user.username), PROGRAM)
     return redirect(f"/designer/campaigns/{code}?done=disabled")

@@ -19,9 +19,9 @@ from fastapi import APIRouter, BackgroundTasks, Form, Path, Query, Request, Resp
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from patronage.domain.coupons import DISCOUNT_TYPES, Discount
+from patronage.domain.coupons import DISCOUNT_TYPES
 from patronage.errors import InvalidInput, NotFound, PatronageError
-from patronage.http.errors import error_body, status_of
+from patronage.http.errors import error_body
 from patronage.services.background_jobs import JobView, job_view, queue_coupon_codes, run_job
 from patronage.services.coupon_batches import (
     NewBatch,
@@ -39,19 +39,19 @@ from patronage.web.designer_forms import (
     READERS,
     WRITERS,
     actor,
-    field_errors,
+    discount,
     local_time,
+    refusal,
+    require_writer,
     whole,
 )
-from patronage.web.designer_rewards import money_minor
-from patronage.web.forms import check_csrf
 from patronage.web.i18n import Translator
 from patronage.web.render import (
     WebRoute,
+    json_refusal,
     page,
     redirect,
     require_staff,
-    staff_user,
     translator,
     uow_of,
 )
@@ -80,18 +80,10 @@ class BatchForm(BaseModel):
     csrf_token: str = Field(default="", max_length=200)
     key: str = Field(default="", max_length=64)
 
-    def discount(self) -> Discount:
-        value: int | None = None
-        if self.discount_type == "percent":
-            value = whole(self.discount_value, "discount.value")
-        elif self.discount_type == "fixed":
-            value = money_minor(self.discount_value, "discount.value")
-        return Discount(self.discount_type, value, self.discount_sku.strip() or None)
-
     def request(self, timezone: str) -> NewBatch:
         return NewBatch(
             name=self.name.strip(),
-            discount=self.discount(),
+            discount=discount(self.discount_type, self.discount_value, self.discount_sku),
             program=PROGRAM,
             max_redemptions=whole(self.max_redemptions, "max_redemptions") or 0,
             per_member_limit=whole(self.per_member_limit, "per_member_limit", optional=True),
@@ -152,8 +144,7 @@ def coupons_page(request: Request) -> Response:
 def create(
     request: Request, form: Annotated[BatchForm, Form()], tasks: BackgroundTasks
 ) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, form.csrf_token)
+    user = require_writer(request, form.csrf_token)
     key = form.key or uuid.uuid4().hex
     try:
         count = _count(form.count)
@@ -161,8 +152,7 @@ def create(
         new = form.request(translator(request).timezone)
         made = create_batch(uow_of(request), new, now, actor(user.username), f"web:{key}")
     except PatronageError as exc:
-        errors = field_errors(translator(request), exc)
-        return _list_page(request, user, status_of(exc), form=form, errors=errors)
+        return _list_page(request, user, form=form, **refusal(request, exc))
     if count > INLINE_MAX:
         job = _in_background(request, tasks, made.id, count, f"web:{key}", actor(user.username))
         return redirect(f"/designer/coupons/{made.id}?job={job.id}")
@@ -222,8 +212,7 @@ def more_codes(
     key: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, csrf_token)
+    user = require_writer(request, csrf_token)
     key = f"web:{key or uuid.uuid4().hex}"
     try:
         wanted = _count(count)
@@ -232,10 +221,8 @@ def more_codes(
             return redirect(f"/designer/coupons/{batch_id}?done=generated")
         job = _in_background(request, tasks, batch_id, wanted, key, actor(user.username))
     except PatronageError as exc:
-        errors = field_errors(translator(request), exc)
-        return _batch_page(
-            request, user, batch_id, status_of(exc), errors=errors, entered={"count": count}
-        )
+        entered = {"count": count}
+        return _batch_page(request, user, batch_id, entered=entered, **refusal(request, exc))
     return redirect(f"/designer/coupons/{batch_id}?job={job.id}")
 
 
@@ -248,11 +235,9 @@ def batch_progress(
     request: Request, batch_id: BatchId, job: Annotated[int, Query(ge=1, le=2**62)]
 ) -> JSONResponse:
     """The progress of the batch's code generation job, for the page to show."""
-    user = staff_user(request)
-    if user is None:
-        return JSONResponse(error_body("unauthorized", "sign in first"), 401)
-    if user.role not in READERS:
-        return JSONResponse(error_body("forbidden", f"role {user.role!r} may not do this"), 403)
+    refused = json_refusal(request, *READERS)
+    if refused is not None:
+        return refused
     found = _job_of(request, batch_id, job)
     if found is None:
         return JSONResponse(error_body("not_found", f"no job {job} for batch {batch_id}"), 404)

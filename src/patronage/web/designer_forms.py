@@ -1,6 +1,6 @@
-"""What the program designer's forms share: typed values read from text fields, errors
-shown next to the field they concern (in the page's language), and the local times of
-``datetime-local`` inputs (the web app's time zone)."""
+"""What the program designer's forms share: who may send them, typed values read from
+text fields, errors shown next to the field they concern (in the page's language), and
+the local times of ``datetime-local`` inputs (the web app's time zone)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fastapi import Request
+
+from patronage.domain.coupons import Discount
 from patronage.errors import InvalidInput, PatronageError
-from patronage.web.forms import error_message
+from patronage.http.errors import status_of
+from patronage.services.staff_users import StaffUser
+from patronage.web.forms import check_csrf, error_message
 from patronage.web.i18n import Translator, catalogue
+from patronage.web.render import require_staff, translator
 
 PROGRAM = "default"
 READERS = ("admin", "analyst")
@@ -23,6 +29,14 @@ _CEL_MESSAGE = re.compile(r"^[\w.]+: (.*) \(line \d+, column \d+\)$", re.S)
 
 def actor(username: str) -> str:
     return f"web:{username}"
+
+
+def require_writer(request: Request, csrf_token: str) -> StaffUser:
+    """The user sending a form that changes the program: a writer, with the page's CSRF
+    token."""
+    user = require_staff(request, *WRITERS)
+    check_csrf(request, csrf_token)
+    return user
 
 
 def plain(value: Decimal) -> str:
@@ -54,6 +68,25 @@ def number(text: str, field: str) -> Decimal:
     if not value.is_finite() or len(cleaned) > 30:
         raise InvalidInput(f"{field} must be a number", code="number", field=field)
     return value
+
+
+def money_minor(text: str, field: str) -> int:
+    """An amount typed in currency units (``12.50``) in minor units (``1250``)."""
+    minor = number(text, field) * 100
+    if minor != minor.to_integral_value():
+        raise InvalidInput(f"{field} has more than two decimals", code="cents", field=field)
+    return int(minor)
+
+
+def discount(kind: str, value: str, sku: str) -> Discount:
+    """The discount a form describes: a percentage (whole), a fixed amount typed in
+    currency units, or an item by its SKU; the value field is ``discount.value``."""
+    amount: int | None = None
+    if kind == "percent":
+        amount = whole(value, "discount.value")
+    elif kind == "fixed":
+        amount = money_minor(value, "discount.value")
+    return Discount(kind, amount, sku.strip() or None)
 
 
 def local_time(text: str, field: str, timezone: str) -> datetime | None:
@@ -128,3 +161,9 @@ def field_errors(t: Translator, exc: PatronageError) -> dict[str, str]:
     """``{input: message}`` for the form: the input of the field the error names (``""``
     when it names none)."""
     return {input_name(str(exc.details.get("field") or "")): message(t, exc)}
+
+
+def refusal(request: Request, exc: PatronageError) -> dict[str, Any]:
+    """What a page shown again for a refused form adds: the status the API answers with
+    and each error next to its input."""
+    return {"status": status_of(exc), "errors": field_errors(translator(request), exc)}

@@ -25,14 +25,13 @@ from patronage.web import (
 from patronage.web.designer_forms import (
     PROGRAM,
     READERS,
-    WRITERS,
     actor,
     field_errors,
     number,
     plain,
+    require_writer,
     whole,
 )
-from patronage.web.forms import check_csrf
 from patronage.web.render import WebRoute, page, redirect, require_staff, translator, uow_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -84,8 +83,7 @@ def save_tier(
     reason: Text = "",
     csrf_token: Text = "",
 ) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, csrf_token)
+    user = require_writer(request, csrf_token)
     try:
         change_tier(
             uow_of(request),

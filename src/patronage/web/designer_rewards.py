@@ -9,10 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from patronage.domain.coupons import DISCOUNT_TYPES, Discount
+from patronage.domain.coupons import DISCOUNT_TYPES
 from patronage.domain.program import Program
-from patronage.errors import InvalidInput, PatronageError
-from patronage.http.errors import status_of
+from patronage.errors import PatronageError
 from patronage.services.reward_pricing import revise_reward
 from patronage.services.rewards import (
     NewReward,
@@ -26,15 +25,14 @@ from patronage.services.tier_ladder import program_ladder
 from patronage.web.designer_forms import (
     PROGRAM,
     READERS,
-    WRITERS,
     actor,
-    field_errors,
+    discount,
     input_time,
     local_time,
-    number,
+    refusal,
+    require_writer,
     whole,
 )
-from patronage.web.forms import check_csrf
 from patronage.web.render import WebRoute, page, redirect, require_staff, translator, uow_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -42,15 +40,17 @@ RewardId = Annotated[int, Path(ge=1, le=2**62)]
 Short = Annotated[str, Form(max_length=600)]
 
 
-def money_minor(text: str, field: str) -> int:
-    """An amount typed in currency units (``12.50``) in minor units (``1250``)."""
-    minor = number(text, field) * 100
-    if minor != minor.to_integral_value():
-        raise InvalidInput(f"{field} has more than two decimals", code="cents", field=field)
-    return int(minor)
+class TierPricedForm(BaseModel):
+    """A form with a ``price_<tier>`` input for each of the program's tiers (kept as
+    extra fields, since the tiers are the program's own)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    def get(self, name: str) -> Any:
+        return (self.model_extra or {}).get(name)
 
 
-def tier_prices(form: Any, program: Program) -> dict[str, int]:
+def tier_prices(form: TierPricedForm, program: Program) -> dict[str, int]:
     """The tier prices typed in (``price_<tier>`` fields); blank ones are left out."""
     prices: dict[str, int] = {}
     for tier in program.tiers:
@@ -61,8 +61,7 @@ def tier_prices(form: Any, program: Program) -> dict[str, int]:
     return prices
 
 
-class RewardForm(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class RewardForm(TierPricedForm):
     code: str = Field(default="", max_length=64)
     name: str = Field(default="", max_length=200)
     category: str = Field(default="", max_length=64)
@@ -81,23 +80,12 @@ class RewardForm(BaseModel):
     csrf_token: str = Field(default="", max_length=200)
     key: str = Field(default="", max_length=64)
 
-    def get(self, name: str) -> Any:
-        return (self.model_extra or {}).get(name)
-
-    def discount(self) -> Discount:
-        value: int | None = None
-        if self.discount_type == "percent":
-            value = whole(self.discount_value, "discount.value")
-        elif self.discount_type == "fixed":
-            value = money_minor(self.discount_value, "discount.value")
-        return Discount(self.discount_type, value, self.discount_sku.strip() or None)
-
     def request(self, program: Program, timezone: str) -> NewReward:
         return NewReward(
             code=self.code.strip(),
             name=self.name.strip(),
             points=whole(self.points, "points") or 0,
-            discount=self.discount(),
+            discount=discount(self.discount_type, self.discount_value, self.discount_sku),
             program=PROGRAM,
             category=self.category.strip() or None,
             description=self.description.strip() or None,
@@ -137,15 +125,13 @@ def rewards_page(request: Request) -> Response:
 
 @router.post("/designer/rewards")
 def create_reward(request: Request, form: Annotated[RewardForm, Form()]) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, form.csrf_token)
+    user = require_writer(request, form.csrf_token)
     uow = uow_of(request)
     try:
         new = form.request(program_ladder(uow, PROGRAM), translator(request).timezone)
         made = add_reward(uow, new, actor(user.username), form.key or None)
     except PatronageError as exc:
-        errors = field_errors(translator(request), exc)
-        return _list_page(request, user, status_of(exc), form=form, errors=errors)
+        return _list_page(request, user, form=form, **refusal(request, exc))
     return redirect(f"/designer/rewards/{made.id}?done=created")
 
 
@@ -178,22 +164,17 @@ def reward_page(
     return _reward_page(request, user, reward_id, done=done)
 
 
-class PriceForm(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class PriceForm(TierPricedForm):
     points: str = Field(default="", max_length=16)
     valid_from: str = Field(default="", max_length=32)
     valid_to: str = Field(default="", max_length=32)
     reason: str = Field(default="", max_length=500)
     csrf_token: str = Field(default="", max_length=200)
 
-    def get(self, name: str) -> Any:
-        return (self.model_extra or {}).get(name)
-
 
 @router.post("/designer/rewards/{reward_id}/price")
 def reprice(request: Request, reward_id: RewardId, form: Annotated[PriceForm, Form()]) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, form.csrf_token)
+    user = require_writer(request, form.csrf_token)
     uow, timezone = uow_of(request), translator(request).timezone
     try:
         revise_reward(
@@ -207,16 +188,9 @@ def reprice(request: Request, reward_id: RewardId, form: Annotated[PriceForm, Fo
             form.reason.strip() or None,
         )
     except PatronageError as exc:
-        errors = field_errors(translator(request), exc)
         entered = {**(form.model_extra or {}), **form.model_dump(exclude={"csrf_token"})}
         return _reward_page(
-            request,
-            user,
-            reward_id,
-            status_of(exc),
-            errors=errors,
-            failed="price",
-            entered=entered,
+            request, user, reward_id, failed="price", entered=entered, **refusal(request, exc)
         )
     return redirect(f"/designer/rewards/{reward_id}?done=repriced")
 
@@ -230,8 +204,7 @@ def restock(
     key: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Short = "",
 ) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, csrf_token)
+    user = require_writer(request, csrf_token)
     try:
         units = whole(add_stock, "add_stock")
         change_reward(
@@ -243,15 +216,9 @@ def restock(
             idempotency_key=key or None,
         )
     except PatronageError as exc:
-        errors = field_errors(translator(request), exc)
+        entered = {"add_stock": add_stock, "stock_reason": reason}
         return _reward_page(
-            request,
-            user,
-            reward_id,
-            status_of(exc),
-            errors=errors,
-            failed="stock",
-            entered={"add_stock": add_stock, "stock_reason": reason},
+            request, user, reward_id, failed="stock", entered=entered, **refusal(request, exc)
         )
     return redirect(f"/designer/rewards/{reward_id}?done=restocked")
 
@@ -263,7 +230,6 @@ def switch(
     active: Annotated[str, Form(pattern="^(on|off)$")],
     csrf_token: Short = "",
 ) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, csrf_token)
+    user = require_writer(request, csrf_token)
     change_reward(uow_of(request), reward_id, actor(user.username), active=active == "on")
     return redirect(f"/designer/rewards/{reward_id}?done=switched_{active}")

@@ -18,7 +18,7 @@ from patronage.domain.rules import (
     check_expression,
 )
 from patronage.errors import PatronageError
-from patronage.http.errors import error_body, status_of
+from patronage.http.errors import error_body
 from patronage.services.rules import (
     RULE_FIELDS,
     disable_rule,
@@ -30,14 +30,13 @@ from patronage.services.rules import (
 from patronage.services.staff_users import StaffUser
 from patronage.services.tier_ladder import program_ladder
 from patronage.web import security
-from patronage.web.designer_forms import PROGRAM, READERS, WRITERS, actor, field_errors
-from patronage.web.forms import check_csrf
+from patronage.web.designer_forms import PROGRAM, READERS, actor, refusal, require_writer
 from patronage.web.render import (
     WebRoute,
+    json_refusal,
     page,
     redirect,
     require_staff,
-    staff_user,
     translator,
     uow_of,
 )
@@ -157,8 +156,7 @@ def rules_page(
 
 @router.post("/designer/rules")
 def create_rule(request: Request, form: Annotated[RuleForm, Form()]) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, form.csrf_token)
+    user = require_writer(request, form.csrf_token)
     try:
         saved = save_rule(
             uow_of(request),
@@ -167,8 +165,7 @@ def create_rule(request: Request, form: Annotated[RuleForm, Form()]) -> Response
             PROGRAM,
         )
     except PatronageError as exc:
-        errors = field_errors(translator(request), exc)
-        return _list_page(request, user, status_of(exc), form=form, errors=errors)
+        return _list_page(request, user, form=form, **refusal(request, exc))
     return redirect(f"/designer/rules/{saved['code']}?done=created")
 
 
@@ -208,15 +205,13 @@ def rule_page(
 
 @router.post("/designer/rules/{code}")
 def update_rule(request: Request, code: RuleCode, form: Annotated[RuleForm, Form()]) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, form.csrf_token)
+    user = require_writer(request, form.csrf_token)
     uow = uow_of(request)
     try:
         data = {**_kept(get_rule(uow, code, PROGRAM)), **form.data()}
         save_rule(uow, data, actor(user.username), PROGRAM, code=code)
     except PatronageError as exc:
-        errors = field_errors(translator(request), exc)
-        return _rule_page(request, user, code, status_of(exc), form=form, errors=errors)
+        return _rule_page(request, user, code, form=form, **refusal(request, exc))
     return redirect(f"/designer/rules/{code}?done=saved")
 
 
@@ -224,8 +219,7 @@ def update_rule(request: Request, code: RuleCode, form: Annotated[RuleForm, Form
 def disable(
     request: Request, code: RuleCode, csrf_token: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
-    user = require_staff(request, *WRITERS)
-    check_csrf(request, csrf_token)
+    user = require_writer(request, csrf_token)
     disable_rule(uow_of(request), code, actor(user.username), PROGRAM)
     return redirect(f"/designer/rules/{code}?done=disabled")
 
@@ -243,11 +237,9 @@ def check(
     csrf: Annotated[str | None, Header(alias="X-CSRF-Token", max_length=200)] = None,
 ) -> JSONResponse:
     """Whether an expression could be saved and, if not, why and where. Reads only."""
-    user = staff_user(request)
-    if user is None:
-        return JSONResponse(error_body("unauthorized", "sign in first"), 401)
-    if user.role not in READERS:
-        return JSONResponse(error_body("forbidden", f"role {user.role!r} may not do this"), 403)
+    refused = json_refusal(request, *READERS)
+    if refused is not None:
+        return refused
     if not security.csrf_valid(request, csrf):
         return JSONResponse(error_body("csrf_failed", "reload the page and try again"), 403)
     t = translator(request)

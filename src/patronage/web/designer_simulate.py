@@ -11,17 +11,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from patronage.domain.rules import CUSTOM_EVENT_TYPES
 from patronage.errors import InvalidInput, PatronageError
-from patronage.http.errors import status_of
 from patronage.services.rules import simulate
 from patronage.services.staff_users import StaffUser
 from patronage.services.tier_ladder import program_ladder
 from patronage.web.designer_forms import (
     PROGRAM,
     READERS,
-    field_errors,
     json_value,
     local_time,
     number,
+    refusal,
     whole,
 )
 from patronage.web.forms import check_csrf, parse_day
@@ -137,6 +136,5 @@ def run_simulation(request: Request, form: Annotated[SimulateForm, Form()]) -> R
     try:
         result = simulate(uow_of(request), form.body(translator(request).timezone))
     except PatronageError as exc:
-        errors = field_errors(translator(request), exc)
-        return _page(request, user, status_of(exc), form=form, errors=errors)
+        return _page(request, user, form=form, **refusal(request, exc))
     return _page(request, user, form=form, result=result)

@@ -10,11 +10,12 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from patronage.errors import Forbidden, NotFound, PatronageError
+from patronage.http.errors import error_body
 from patronage.services.staff_users import StaffUser, get_staff_user
 from patronage.storage.uow import UnitOfWork
 from patronage.web import charts, security
@@ -70,6 +71,17 @@ def require_staff(request: Request, *roles: str) -> StaffUser:
     if roles and user.role not in roles:
         raise Forbidden(f"role {user.role!r} may not do this", role=user.role)
     return user
+
+
+def json_refusal(request: Request, *roles: str) -> JSONResponse | None:
+    """For the JSON a page's script asks for: the API's error when the visitor is not
+    signed in (401) or has none of ``roles`` (403); None when they may have it."""
+    user = staff_user(request)
+    if user is None:
+        return JSONResponse(error_body("unauthorized", "sign in first"), 401)
+    if user.role not in roles:
+        return JSONResponse(error_body("forbidden", f"role {user.role!r} may not do this"), 403)
+    return None
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
