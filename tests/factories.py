@@ -13,6 +13,7 @@ from patronage.domain.members import Member
 from patronage.services.events import EventRequest, EventResult, record_event
 from patronage.services.members import NewMember, enroll_member
 from patronage.services.programs import ensure_default_program
+from patronage.services.rules import save_rule
 from patronage.storage.uow import UnitOfWork
 
 
@@ -30,6 +31,12 @@ class Shop:
 
     def member(self, external_id: str = "m1", **profile: Any) -> Member:
         return enroll_member(self.uow(), NewMember(external_id=external_id, **profile))
+
+    def rule(self, **rule: Any) -> dict[str, Any]:
+        """Save an earning rule; named after its code and firing on every event unless
+        the rule says otherwise."""
+        data = {"name": rule.get("code", "r").title(), "condition": "true", **rule}
+        return save_rule(self.uow(), data, "test")
 
     def buy(
         self,

@@ -55,11 +55,6 @@ def shop(engine: Engine) -> Shop:
     return Shop(engine, FixedClock(SATURDAY))
 
 
-def add(shop: Shop, **rule: Any) -> dict[str, Any]:
-    data = {"name": rule.get("code", "r").title(), "condition": "true", **rule}
-    return rules.save_rule(shop.uow(), data, "test")
-
-
 def balance(shop: Shop, member_id: int) -> int:
     return wallet_view(shop.uow(), member_id).balance_minor
 
@@ -95,8 +90,8 @@ def wallets_consistent(engine: Engine) -> bool:
 
 def test_purchase_pays_cashback_with_its_points(shop: Shop) -> None:
     member = shop.member()
-    add(shop, code="five", name="Five percent back", action="cashback", value=5, cap_minor=2000)
-    add(shop, code="bonus", action="bonus", value=7)
+    shop.rule(code="five", name="Five percent back", action="cashback", value=5, cap_minor=2000)
+    shop.rule(code="bonus", action="bonus", value=7)
     result = shop.buy(member, "100.00", order_id="o1")
     assert (result.points_earned, result.cashback_minor) == (100 + 7, 500)
     assert balance(shop, member.id) == 500
@@ -129,7 +124,7 @@ def test_item_filter_fixed_cashback_custom_events_and_limits(shop: Shop) -> None
     assert spent == 0  # a points budget is not spent by cashback
     campaign = rules.get_campaign(shop.uow(), "spring")
     assert campaign["cashback_issued_minor"] == 600 and campaign["members_reached"] == 1
-    add(shop, code="check-in-back", event_type="check_in", action="cashback_fixed", value=30)
+    shop.rule(code="check-in-back", event_type="check_in", action="cashback_fixed", value=30)
     request = EventRequest(type="check_in", member_id=member.id, occurred_at=SATURDAY)
     checked_in = record_event(shop.uow(), request)
     assert (checked_in.points_earned, checked_in.cashback_minor) == (0, 30)
@@ -138,7 +133,7 @@ def test_item_filter_fixed_cashback_custom_events_and_limits(shop: Shop) -> None
 
 def test_refunds_claw_back_in_proportion(shop: Shop) -> None:
     member = shop.member()
-    add(shop, code="four", action="cashback", value=4)
+    shop.rule(code="four", action="cashback", value=4)
     shop.buy(member, "250.00", order_id="o1")  # 10.00 back
     assert balance(shop, member.id) == 1000
     first = shop.refund(member, "o1", "100.00")
@@ -156,7 +151,7 @@ def test_refunds_claw_back_in_proportion(shop: Shop) -> None:
 
 def test_a_short_wallet_never_goes_below_zero(shop: Shop) -> None:
     member = shop.member()
-    add(shop, code="four", action="cashback", value=4)
+    shop.rule(code="four", action="cashback", value=4)
     shop.buy(member, "250.00", order_id="o1")
     spend_wallet(shop.uow(), member.id, 700, order_id="till-1")
     assert shop.refund(member, "o1", "100.00").cashback_reversed_minor == 300  # 400 due
@@ -177,7 +172,7 @@ def test_a_short_wallet_never_goes_below_zero(shop: Shop) -> None:
 
 def test_resending_an_event_pays_once(shop: Shop) -> None:
     member = shop.member()
-    add(shop, code="ten", action="cashback", value=10)
+    shop.rule(code="ten", action="cashback", value=10)
     first = shop.buy(member, "50.00", order_id="o1", key="k-1")
     again = shop.buy(member, "50.00", order_id="o1", key="k-1")
     assert again == first and balance(shop, member.id) == 500
@@ -204,8 +199,8 @@ def test_simulate_and_replay_report_cashback_and_write_nothing(shop: Shop, engin
         shop.buy(m, "100.00", items=COFFEE, at=SATURDAY - timedelta(days=i + 1))
     rules.save_campaign(shop.uow(), {"code": "later", "name": "Later", "budget": 5,
                                      "status": "draft"}, "test")  # fmt: skip
-    add(shop, code="back", campaign="later", action="cashback", value=2, status="draft")
-    add(shop, code="pts", campaign="later", action="bonus", value=3, status="draft")
+    shop.rule(code="back", campaign="later", action="cashback", value=2, status="draft")
+    shop.rule(code="pts", campaign="later", action="bonus", value=3, status="draft")
     before = counts(engine)
     simulated = rules.simulate(shop.uow(), {"event": {"amount": "80"}, "member": {}})
     assert simulated["cashback_minor"] == 160 and simulated["rule_points"] == 3
@@ -243,7 +238,7 @@ def test_bad_cashback_rules_are_refused_at_save(
 ) -> None:
     before = counts(engine)
     with pytest.raises(InvalidInput) as refused:
-        add(shop, code="bad", **rule)
+        shop.rule(code="bad", **rule)
     assert refused.value.details["field"] == field
     broken = CASHBACK_YAML.replace("cap_minor: 500", "cap_minor: -1")
     with pytest.raises(InvalidInput) as in_file:

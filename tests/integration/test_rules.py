@@ -52,11 +52,6 @@ def shop(engine: Engine) -> Shop:
     return Shop(engine, FixedClock(SATURDAY))
 
 
-def add(shop: Shop, **rule: Any) -> dict[str, Any]:
-    data = {"name": rule.get("code", "r").title(), "condition": "true", **rule}
-    return rules.save_rule(shop.uow(), data, "test")
-
-
 def campaign(shop: Shop, **body: Any) -> dict[str, Any]:
     return rules.save_campaign(shop.uow(), {"name": body["code"].title(), **body}, "test")
 
@@ -123,7 +118,7 @@ def test_double_points_weekend_for_gold_capped_at_500_a_month(shop: Shop) -> Non
 
 def test_versions_and_labels(shop: Shop) -> None:
     member = shop.member()
-    add(shop, code="bonus", name="Welcome bonus", action="bonus", value=10)
+    shop.rule(code="bonus", name="Welcome bonus", action="bonus", value=10)
     shop.buy(member, "10.00")
     v2 = rules.save_rule(
         shop.uow(),
@@ -144,10 +139,10 @@ def test_versions_and_labels(shop: Shop) -> None:
 
 def test_each_action_through_the_earn_path(shop: Shop) -> None:
     member = shop.member()
-    add(shop, code="unit", action="per_unit", value="0.5")
-    add(shop, code="mult", action="multiplier", value=2)
-    add(shop, code="fixed", action="bonus", value=7)
-    add(shop, code="items", action="per_item", value=3, item_filter='item.category == "coffee"')
+    shop.rule(code="unit", action="per_unit", value="0.5")
+    shop.rule(code="mult", action="multiplier", value=2)
+    shop.rule(code="fixed", action="bonus", value=7)
+    shop.rule(code="items", action="per_item", value=3, item_filter='item.category == "coffee"')
     items = [{"sku": "latte", "category": "coffee", "quantity": 2, "price": "20"}]
     result = shop.buy(member, "40.00", items=items)
     assert result.points_earned == 40 + 20 + 40 + 7 + 6
@@ -162,12 +157,12 @@ def test_stacking_modes(shop: Shop) -> None:
     campaign(shop, code="s", stacking="stack")
     campaign(shop, code="b1", stacking="best_of")
     campaign(shop, code="b2", stacking="best_of")
-    add(shop, code="r-s", campaign="s", action="bonus", value=1)
-    add(shop, code="r-b1", campaign="b1", action="bonus", value=10)
-    add(shop, code="r-b2", campaign="b2", action="bonus", value=20)
+    shop.rule(code="r-s", campaign="s", action="bonus", value=1)
+    shop.rule(code="r-b1", campaign="b1", action="bonus", value=10)
+    shop.rule(code="r-b2", campaign="b2", action="bonus", value=20)
     assert shop.buy(member, "1.00").points_earned == 1 + 1 + 20
     campaign(shop, code="x", stacking="exclusive", priority=5)
-    add(shop, code="r-x", campaign="x", action="bonus", value=3)
+    shop.rule(code="r-x", campaign="x", action="bonus", value=3)
     assert shop.buy(member, "1.00").points_earned == 1 + 3
     # an exclusive campaign that does not fire excludes nothing
     rules.save_rule(
@@ -183,7 +178,7 @@ def test_stacking_modes(shop: Shop) -> None:
 def test_budget_at_its_edge(shop: Shop) -> None:
     member = shop.member()
     campaign(shop, code="small", budget=25)
-    add(shop, code="ten", campaign="small", action="bonus", value=10)
+    shop.rule(code="ten", campaign="small", action="bonus", value=10)
     assert [shop.buy(member, "1.00").points_earned for _ in range(4)] == [11, 11, 6, 1]
     assert spent(shop, "small") == 25
 
@@ -191,7 +186,7 @@ def test_budget_at_its_edge(shop: Shop) -> None:
 def test_caps_per_day_week_and_campaign(shop: Shop) -> None:
     member = shop.member()
     campaign(shop, code="c", caps={"day": 15, "week": 25, "campaign": 30})
-    add(shop, code="ten", campaign="c", action="bonus", value=10)
+    shop.rule(code="ten", campaign="c", action="bonus", value=10)
     day = SATURDAY - timedelta(days=5)  # Monday
     got = [shop.buy(member, "1.00", at=day + timedelta(hours=h)).points_earned for h in (0, 1)]
     assert got == [11, 6]  # 15 a day
@@ -205,23 +200,22 @@ def test_caps_per_day_week_and_campaign(shop: Shop) -> None:
 def test_campaign_dates_and_drafts(shop: Shop) -> None:
     member = shop.member()
     campaign(shop, code="later", starts_at="2026-04-01T00:00:00+00:00")
-    add(shop, code="later-bonus", campaign="later", action="bonus", value=5)
-    add(shop, code="draft-bonus", action="bonus", value=5, status="draft")
+    shop.rule(code="later-bonus", campaign="later", action="bonus", value=5)
+    shop.rule(code="draft-bonus", action="bonus", value=5, status="draft")
     assert shop.buy(member, "1.00").points_earned == 1
     assert shop.buy(member, "1.00", at=datetime(2026, 4, 2, tzinfo=UTC)).points_earned == 6
 
 
 def test_custom_events_earn_with_a_frequency_limit(shop: Shop) -> None:
     member = shop.member()
-    add(
-        shop,
+    shop.rule(
         code="check-in",
         event_type="check_in",
         action="bonus",
         value=5,
         limit={"count": 2, "per": "day"},
     )
-    add(shop, code="review", event_type="review_written", action="bonus", value=20)
+    shop.rule(code="review", event_type="review_written", action="bonus", value=20)
 
     def custom(kind: str, at: datetime) -> int:
         request = EventRequest(type=kind, member_id=member.id, occurred_at=at)
@@ -235,10 +229,10 @@ def test_custom_events_earn_with_a_frequency_limit(shop: Shop) -> None:
 
 def test_errors_at_event_time_do_not_fire_and_bad_rules_are_refused(shop: Shop) -> None:
     member = shop.member()
-    add(shop, code="vip", condition="member.attributes.vip == true", action="bonus", value=5)
+    shop.rule(code="vip", condition="member.attributes.vip == true", action="bonus", value=5)
     assert shop.buy(member, "1.00").points_earned == 1
     with pytest.raises(InvalidInput) as raised:
-        add(shop, code="bad", condition=BAD, action="bonus", value=1)
+        shop.rule(code="bad", condition=BAD, action="bonus", value=1)
     assert raised.value.details["field"] == "condition"
     assert (raised.value.details["line"], raised.value.details["column"]) == (2, 18)
     with pytest.raises(InvalidInput) as raised:
@@ -249,7 +243,7 @@ def test_errors_at_event_time_do_not_fire_and_bad_rules_are_refused(shop: Shop) 
 
 def test_yaml_round_trip(shop: Shop) -> None:
     rules.import_yaml(shop.uow(), WEEKEND_YAML)
-    add(shop, code="check-in", event_type="check_in", action="bonus", value=5,
+    shop.rule(code="check-in", event_type="check_in", action="bonus", value=5,
         limit={"count": 1, "per": "day"})  # fmt: skip
     exported = rules.export_yaml(shop.uow())
     again = rules.import_yaml(shop.uow(), exported)
@@ -287,7 +281,7 @@ def test_replay_reports_and_writes_nothing(shop: Shop, engine: Engine) -> None:
         shop.buy(m, "100.00", items=COFFEE)  # Saturday
         shop.buy(m, "50.00", at=SATURDAY + timedelta(days=2 + i))  # weekdays
     campaign(shop, code="wk", caps={"month": 500}, budget=250, status="draft")
-    add(shop, code="dbl", campaign="wk", action="multiplier", value=2,
+    shop.rule(code="dbl", campaign="wk", action="multiplier", value=2,
         condition="event.day_of_week in [0, 6]", status="draft")  # fmt: skip
     before = counts(engine)
     report = rules.replay(
@@ -306,7 +300,7 @@ def test_replay_reports_and_writes_nothing(shop: Shop, engine: Engine) -> None:
 def test_budget_is_never_overspent_under_concurrency(engine: Engine) -> None:
     shop = Shop(engine, FixedClock(SATURDAY))
     campaign(shop, code="tiny", budget=95)
-    add(shop, code="seven", campaign="tiny", action="bonus", value=7)
+    shop.rule(code="seven", campaign="tiny", action="bonus", value=7)
     members = [shop.member(f"c{i}") for i in range(8)]
     errors: list[BaseException] = []
 
