@@ -53,6 +53,20 @@ class Award:
         return out
 
 
+class AwardTotals:
+    """The points and the cashback of the ``awards`` a class holds."""
+
+    awards: Sequence[Award]
+
+    @property
+    def points(self) -> int:
+        return sum(a.points for a in self.awards)
+
+    @property
+    def cashback_minor(self) -> int:
+        return sum(a.cashback_minor for a in self.awards)
+
+
 # --- the state caps, limits and budgets are checked against -------------------------------
 
 
@@ -67,19 +81,11 @@ class State(Protocol):
 
 
 @dataclass
-class Evaluation:
+class Evaluation(AwardTotals):
     base_points: int
     rules: list[RuleTrace] = field(default_factory=list)
     campaigns: list[CampaignTrace] = field(default_factory=list)
     awards: list[Award] = field(default_factory=list)
-
-    @property
-    def points(self) -> int:
-        return sum(a.points for a in self.awards)
-
-    @property
-    def cashback_minor(self) -> int:
-        return sum(a.cashback_minor for a in self.awards)
 
 
 # --- the decision -----------------------------------------------------------------------------

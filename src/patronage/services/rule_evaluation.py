@@ -16,22 +16,14 @@ from patronage.domain.members import Member
 from patronage.domain.program import Program
 from patronage.domain.rules import MemberFacts, event_context, member_context
 from patronage.services.cashback import pay_cashback
-from patronage.services.rule_decisions import Award, decide
+from patronage.services.rule_decisions import Award, AwardTotals, decide
 from patronage.storage.rules_repository import Candidates, RulesRepository
 from patronage.storage.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
-class Awards:
+class Awards(AwardTotals):
     awards: tuple[Award, ...] = ()
-
-    @property
-    def points(self) -> int:
-        return sum(a.points for a in self.awards)
-
-    @property
-    def cashback_minor(self) -> int:
-        return sum(a.cashback_minor for a in self.awards)
 
     @property
     def details(self) -> dict[str, Any]:
