@@ -6,6 +6,7 @@ One server serves the session; each test points it at its own database and clock
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +44,14 @@ SHOTS = Path(__file__).parent / "screenshots"
 def web_server(server: tuple[FastAPI, str]) -> tuple[FastAPI, str]:
     """The session's live server (tests/conftest.py), shared with the API tests."""
     return server
+
+
+def element_text(page: str, element_id: str) -> str:
+    """The text in a page's HTML of the element with ``element_id`` (up to the first
+    closing tag), unescaped and stripped."""
+    match = re.search(rf'id="{re.escape(element_id)}"[^>]*>(.*?)</', page, re.S)
+    assert match, f"no #{element_id}"
+    return html.unescape(match.group(1).strip())
 
 
 class Site:

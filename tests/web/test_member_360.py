@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import httpx
 import numpy as np
 from sqlalchemy import select
-from tests.web.conftest import Site
+from tests.web.conftest import Site, element_text
 
 from patronage.analytics import churn, clv
 from patronage.analytics.engines import connect
@@ -26,12 +26,6 @@ from patronage.storage.tables import ComplaintRow
 from patronage.web.i18n import Translator
 
 QUESTIONS = [{"id": "nps", "type": "nps", "text": {"zh-CN": "推荐意愿", "en": "Recommend?"}}]
-
-
-def _text(page: httpx.Response, element_id: str) -> str:
-    match = re.search(rf'id="{element_id}"[^>]*>([^<]*)<', page.text)
-    assert match, f"no #{element_id}"
-    return match.group(1)
 
 
 def _section(page: httpx.Response, title_id: str) -> str:
@@ -67,7 +61,9 @@ def test_member_360_lists_what_the_member_holds_answered_and_received(site: Site
     messages = _section(page, "messages-title")
     assert "birthday" in messages and "SMS" in messages
     # one buyer is far too few to fit a model: no numbers are made up
-    assert _text(page, "outlook-empty").startswith("Not enough data for a model yet: 1 buyers")
+    assert element_text(page.text, "outlook-empty").startswith(
+        "Not enough data for a model yet: 1 buyers"
+    )
     assert 'id="churn-risk"' not in page.text
     assert "File a complaint" not in page.text  # analysts only look
 
@@ -77,7 +73,9 @@ def test_empty_member_360_in_chinese(site: Site) -> None:
     page = site.sign_in("staff", **{"Accept-Language": "zh-CN"}).get(f"/members/{bob.id}")
     for empty in ("没有优惠券。", "没有回答过问卷。", "没有投诉。", "还没有消息。"):
         assert empty in page.text
-    assert _text(page, "outlook-empty") == "尚无购买记录，无法估计流失风险和生命周期价值。"
+    assert (
+        element_text(page.text, "outlook-empty") == "尚无购买记录，无法估计流失风险和生命周期价值。"
+    )
 
 
 def test_staff_file_a_complaint_analysts_may_not(site: Site) -> None:
@@ -169,11 +167,11 @@ def test_churn_risk_and_clv_come_from_the_analytics_models(site: Site) -> None:
     value = clv.predict(own, fitted, 52.0)["clv"].iloc[0]
     t = Translator("en")
     page = site.sign_in("analyst").get(f"/members/{member}")
-    assert _text(page, "churn-risk") == t.percent(float(risk))
-    assert _text(page, "clv") == t.money(round(float(value) * 100), "CNY")
+    assert element_text(page.text, "churn-risk") == t.percent(float(risk))
+    assert element_text(page.text, "clv") == t.money(round(float(value) * 100), "CNY")
     assert "fitted on 40 buyers" in page.text
     again = site.sign_in("admin").get(f"/members/{member}")  # the cached fit, same answer
-    assert _text(again, "clv") == _text(page, "clv")
+    assert element_text(again.text, "clv") == element_text(page.text, "clv")
 
 
 def test_portal_shows_the_card_qr_and_the_counter_takes_the_scanned_text(site: Site) -> None:

@@ -3,14 +3,13 @@ survey results with their intervals, and the complaint queue with its SLA clocks
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from sqlalchemy import select
-from tests.web.conftest import Site
+from tests.web.conftest import Site, element_text
 
 from patronage.services import complaints as care
 from patronage.services.survey_responses import record_staff_response
@@ -38,12 +37,6 @@ ANSWERS = [
 ]
 
 
-def _text(page: str, element_id: str) -> str:
-    match = re.search(rf'id="{re.escape(element_id)}"[^>]*>(.*?)</', page, re.S)
-    assert match, f"no #{element_id}"
-    return html.unescape(match.group(1).strip())
-
-
 def _survey(site: Site) -> int:
     shop = site.shop
     title = {"zh-CN": "门店体验", "en": "Store visit"}
@@ -63,15 +56,15 @@ def test_survey_results_show_scores_with_their_intervals(site: Site) -> None:
     client = site.sign_in("analyst")
     listing = client.get("/voice/surveys")
     assert listing.status_code == 200
-    assert _text(listing.text, f"survey-{survey_id}-responses") == "6"
+    assert element_text(listing.text, f"survey-{survey_id}-responses") == "6"
     assert "<strong>33.3</strong>" in listing.text
     assert "95% interval -26.7 to 71.2" in listing.text
     page = client.get(f"/voice/surveys/{survey_id}").text
-    assert _text(page, "q-recommend-value") == "33.3"
-    assert _text(page, "q-recommend-ci") == "-26.7 – 71.2"
+    assert element_text(page, "q-recommend-value") == "33.3"
+    assert element_text(page, "q-recommend-ci") == "-26.7 – 71.2"
     assert "3 promoters (9–10), 2 passives (7–8), 1 detractors (0–6)" in page
-    assert _text(page, "q-happy-value") == "66.7%"
-    assert _text(page, "q-happy-ci") == "30 – 90.3"
+    assert element_text(page, "q-happy-value") == "66.7%"
+    assert element_text(page, "q-happy-ci") == "30 – 90.3"
     assert "<svg" in page and "NPS with 95% intervals" in page
     dims = page[page.index('id="q-servqual-dimensions"') :]
     assert re.search(r"Reliability</th><td[^>]*>-0.5</td><td[^>]*>0.5</td>", dims)
@@ -86,7 +79,7 @@ def test_survey_results_by_store_compare_the_two(site: Site) -> None:
     groups = page[page.index('id="q-recommend-groups"') :]
     assert re.search(r"north</th><td[^>]*>3</td><td[^>]*>100</td><td>-6.6 – 100</td>", groups)
     assert re.search(r"south</th><td[^>]*>3</td><td[^>]*>-33.3</td><td>-66.6 – 33.2</td>", groups)
-    comparison = _text(page, "q-recommend-comparison")
+    comparison = element_text(page, "q-recommend-comparison")
     assert comparison.startswith("south minus north: -133.3 points (95% interval -142.1 to 8.8")
     assert "p = 0.083" in comparison
 
@@ -98,7 +91,7 @@ def test_survey_pages_empty_states_bad_dates_and_roles(site: Site) -> None:
     before = client.get(f"/voice/surveys/{survey_id}", params={"end": "2026-03-01"})
     assert before.status_code == 200 and "No responses in this period" in before.text
     bad = client.get(f"/voice/surveys/{survey_id}", params={"start": "2026-13-01"})
-    assert bad.status_code == 400 and "start must be a date" in _text(bad.text, "form-error")
+    assert bad.status_code == 400 and "start must be a date" in element_text(bad.text, "form-error")
     backwards = client.get(
         f"/voice/surveys/{survey_id}", params={"start": "2026-03-10", "end": "2026-03-01"}
     )
@@ -150,10 +143,10 @@ def test_queue_is_ordered_by_sla_due_time_with_clocks(site: Site) -> None:
     ids = _queue(site)
     page = site.sign_in("analyst").get("/voice/complaints").text
     assert _order(page) == [ids[k] for k in ("old", "critical", "medium", "low", "waiting")]
-    assert _text(page, f"left-{ids['old']}") == "overdue by 16 h (business hours)"
-    assert _text(page, f"left-{ids['critical']}") == "1 h left (business hours)"
-    assert _text(page, f"left-{ids['low']}") == "8 h left (business hours)"
-    assert "waiting on the customer" in _text(page, f"left-{ids['waiting']}")
+    assert element_text(page, f"left-{ids['old']}") == "overdue by 16 h (business hours)"
+    assert element_text(page, f"left-{ids['critical']}") == "1 h left (business hours)"
+    assert element_text(page, f"left-{ids['low']}") == "8 h left (business hours)"
+    assert "waiting on the customer" in element_text(page, f"left-{ids['waiting']}")
     assert 'datetime="2026-03-11T02:00:00+00:00"' in page  # critical: Wed 10:00 Shanghai
     assert "/voice/complaints/" not in page  # analysts read, they do not act
 
@@ -161,7 +154,7 @@ def test_queue_is_ordered_by_sla_due_time_with_clocks(site: Site) -> None:
 def test_queue_filters_and_empty_states(site: Site) -> None:
     client = site.sign_in("staff")
     empty = client.get("/voice/complaints")
-    assert "No open complaints. Well done." in _text(empty.text, "queue-empty")
+    assert "No open complaints. Well done." in element_text(empty.text, "queue-empty")
     ids = _queue(site)
     critical = client.get("/voice/complaints", params={"severity": "critical"}).text
     assert _order(critical) == [ids["critical"]]
@@ -196,12 +189,14 @@ def test_assign_answer_and_resolve_from_the_queue(site: Site) -> None:
     assert done.status_code == 303
     assert done.headers["location"].startswith(back + f"&done=assigned&complaint={cid}")
     page = client.get(done.headers["location"]).text
-    assert _text(page, "flash") == f"Complaint #{cid} assigned."
-    assert _text(page, f"assignee-{cid}") == "wang"
+    assert element_text(page, "flash") == f"Complaint #{cid} assigned."
+    assert element_text(page, f"assignee-{cid}") == "wang"
     assert _status(site, cid) == ("assigned", "wang")
     early = _post(client, site, f"/voice/complaints/{cid}/resolve", summary="Refunded")
     assert early.status_code == 400
-    assert "not possible in the complaint's current status" in _text(early.text, "form-error")
+    assert "not possible in the complaint's current status" in element_text(
+        early.text, "form-error"
+    )
     _post(client, site, f"/voice/complaints/{cid}/respond", message="We are on it")
     assert _status(site, cid)[0] == "in_progress"
     resolved = _post(client, site, f"/voice/complaints/{cid}/resolve", summary="Refunded")
