@@ -125,6 +125,14 @@ class Settings(BaseSettings):
         "customer summary works through the transactions in passes sized to a quarter of it.",
     )
 
+    analytics_inline_events: int = Field(
+        default=20000,
+        ge=0,
+        description="The dashboard's heavy panels (RFM, 80/20, cohort retention) and the "
+        "training impact report are computed inside the page request while there are at "
+        "most this many events; above, in background jobs whose results are kept.",
+    )
+
     def check_production(self) -> None:
         if self.environment == "production" and self.secret_key == "change-me":
             raise RuntimeError("PATRONAGE_SECRET_KEY must be set to a random value in production")

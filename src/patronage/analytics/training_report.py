@@ -54,13 +54,19 @@ def effect_payload(result: TrainingEffect) -> dict[str, Any]:
 
 def roi_payload(result: TrainingEffect, value_per_unit: Decimal, cost: Decimal) -> dict[str, Any]:
     """Phillips ROI at the point estimate and at both ends of its interval."""
-    affected = result.affected_interactions
+    return estimate_roi(result.overall, result.affected_interactions, value_per_unit, cost)
+
+
+def estimate_roi(
+    overall: Estimate, affected: int, value_per_unit: Decimal, cost: Decimal
+) -> dict[str, Any]:
+    """``roi_payload`` from the overall estimate and the interactions it affected."""
 
     def at(change: float) -> Decimal:
         return phillips_roi(Decimal(repr(change)), value_per_unit, affected, cost).roi
 
-    point = phillips_roi(Decimal(repr(result.overall.effect)), value_per_unit, affected, cost)
-    low, high = result.overall.ci95
+    point = phillips_roi(Decimal(repr(overall.effect)), value_per_unit, affected, cost)
+    low, high = overall.ci95
     return {
         "affected_interactions": affected,
         "value_per_unit": str(value_per_unit),

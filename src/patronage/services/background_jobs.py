@@ -1,5 +1,7 @@
 """Long operations run in the background: imports of transactions or members from a
-file, and replays of a campaign's rules over stored events.
+file, replays of a campaign's rules over stored events, coupon codes in bulk, and heavy
+analytics (dashboard panels, the training impact report; ``services.analytics_results``
+queues those and keeps their results).
 
 ``queue_*`` records a job and returns at once; whoever runs it (a worker thread of the
 web server) calls ``run_job``, which claims the job once, reports progress into the
@@ -38,7 +40,10 @@ log = logging.getLogger("patronage.jobs")
 IMPORT_KINDS = {"transactions": "import_transactions", "members": "import_members"}
 REPLAY = "rules_replay"
 COUPON_CODES = "coupon_codes"
-KINDS = (*IMPORT_KINDS.values(), REPLAY, COUPON_CODES)
+DASHBOARD_PANEL = "dashboard_panel"
+TRAINING_IMPACT = "training_impact"
+ANALYTICS_KINDS = (DASHBOARD_PANEL, TRAINING_IMPACT)
+KINDS = (*IMPORT_KINDS.values(), REPLAY, COUPON_CODES, *ANALYTICS_KINDS)
 FINISHED = ("succeeded", "failed", "interrupted")
 STALE_AFTER = timedelta(minutes=15)
 QUEUED_TOO_LONG = timedelta(days=1)
@@ -258,9 +263,38 @@ def _coupon_codes(uow: UnitOfWork, job_id: int, params: dict[str, Any]) -> Outco
     return {"batch_id": params["batch_id"], "codes": made}, (count, count)
 
 
+Compute = Callable[[UnitOfWork, dict[str, Any], Progress], dict[str, Any]]
+
+
+def _analytics(
+    uow: UnitOfWork, job_id: int, params: dict[str, Any], compute: Compute, steps: int
+) -> Outcome:
+    """A heavy panel computed in ``steps`` (each reported when done), then kept."""
+    from patronage.services.analytics_results import keep_result
+
+    _side(uow, lambda side: side.background_jobs.set_total(job_id, steps, side.clock()))
+    result = compute(uow, params, _progress(uow, job_id))
+    kept = keep_result(uow, job_id, params, result)
+    return {"panel": params["panel"], "kept": kept}, (steps, steps)
+
+
+def _dashboard_panel(uow: UnitOfWork, job_id: int, params: dict[str, Any]) -> Outcome:
+    from patronage.services.dashboard_analytics import STEPS, compute_panel
+
+    return _analytics(uow, job_id, params, compute_panel, STEPS)
+
+
+def _training_impact(uow: UnitOfWork, job_id: int, params: dict[str, Any]) -> Outcome:
+    from patronage.services.training_impact_jobs import STEPS, compute_impact
+
+    return _analytics(uow, job_id, params, compute_impact, STEPS)
+
+
 _RUNNERS: dict[str, Callable[[UnitOfWork, int, dict[str, Any]], Outcome]] = {
     "import_transactions": lambda uow, job, params: _import(uow, job, params, "transactions"),
     "import_members": lambda uow, job, params: _import(uow, job, params, "members"),
     REPLAY: _replay,
     COUPON_CODES: _coupon_codes,
+    DASHBOARD_PANEL: _dashboard_panel,
+    TRAINING_IMPACT: _training_impact,
 }

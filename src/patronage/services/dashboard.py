@@ -1,8 +1,15 @@
-"""The manager's dashboard: one read of the program's figures for a date range and store."""
+"""The manager's dashboard: one read of the program's figures for a date range and store.
+
+The heavy panels (``HEAVY``: RFM segments, the Lorenz curve, cohort retention) each scan
+the range's purchases; ``load_dashboard`` computes those asked for, and the others can
+be filled in afterwards from results computed in the background
+(``services.dashboard_analytics``) with ``with_panels``.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -12,9 +19,9 @@ import numpy as np
 
 from patronage.analytics.pareto import gini, lorenz_curve, top_share
 from patronage.errors import InvalidInput
-from patronage.services.dashboard_insights import Insights, load_insights
+from patronage.services.dashboard_insights import Insights, load_insights, rfm_segments
 from patronage.storage import dashboard_queries as q
-from patronage.storage.insight_queries import tier_distribution_at
+from patronage.storage.insight_queries import rfm_inputs, tier_distribution_at
 from patronage.storage.uow import UnitOfWork
 
 MAX_COHORTS = 12
@@ -98,18 +105,68 @@ def cohort_table(pairs: list[tuple[int, str]]) -> list[dict[str, Any]]:
     return rows
 
 
+def lorenz_panel(revenue: list[int], f: q.DashboardFilter) -> dict[str, Any]:
+    """The 80/20 panel from each buyer's net spend."""
+    spend = np.array(revenue, dtype=np.float64)
+    return {
+        "lorenz": lorenz_curve(spend) if len(spend) else [],
+        "gini": gini(spend),
+        "top_fifth_share": top_share(spend, 0.2),
+    }
+
+
+def cohort_panel(pairs: list[tuple[int, str]], f: q.DashboardFilter) -> dict[str, Any]:
+    return {"cohorts": cohort_table(pairs)}
+
+
+def rfm_panel(rows: list[tuple[int, datetime, int, int]], f: q.DashboardFilter) -> dict[str, Any]:
+    return {"segments": rfm_segments(rows, f)}
+
+
+@dataclass(frozen=True)
+class HeavyPanel:
+    """A panel that scans the range's purchases: one read, then plain computation."""
+
+    read: Callable[[Any, q.DashboardFilter], Any]
+    compute: Callable[[Any, q.DashboardFilter], dict[str, Any]]
+
+
+HEAVY: dict[str, HeavyPanel] = {
+    "rfm": HeavyPanel(rfm_inputs, rfm_panel),
+    "lorenz": HeavyPanel(q.revenue_by_member, lorenz_panel),
+    "cohorts": HeavyPanel(q.purchase_months, cohort_panel),
+}
+
+
+def with_panels(view: Dashboard, results: dict[str, dict[str, Any]]) -> Dashboard:
+    """``view`` with the heavy panels' results (as ``HEAVY``'s ``compute`` gives them)."""
+    changes: dict[str, Any] = {}
+    if "lorenz" in results:
+        changes.update(results["lorenz"])
+    if "cohorts" in results:
+        changes["cohorts"] = results["cohorts"]["cohorts"]
+    if "rfm" in results:
+        changes["insights"] = replace(view.insights, rfm_segments=results["rfm"]["segments"])
+    return replace(view, **changes)
+
+
 def load_dashboard(
-    uow: UnitOfWork, start: datetime, end: datetime, store: str | None, program: str = "default"
+    uow: UnitOfWork,
+    start: datetime,
+    end: datetime,
+    store: str | None,
+    program: str = "default",
+    heavy: Collection[str] = tuple(HEAVY),
 ) -> Dashboard:
+    """The dashboard, with only the ``heavy`` panels named (the others left empty)."""
     if end <= start:
         raise InvalidInput("the end of the range must come after its start", field="end")
     with uow:
         prog = uow.programs.get(program)
         f = q.DashboardFilter(prog.id or 0, start, end, store or None)
         months = _months(uow, f, prog.point_value_minor)
-        revenue = np.array(q.revenue_by_member(uow.session, f), dtype=np.float64)
         outstanding = q.outstanding_before(uow.session, f.program_id, end)
-        return Dashboard(
+        view = Dashboard(
             start=start,
             end=end,
             store=f.store,
@@ -120,9 +177,8 @@ def load_dashboard(
             outstanding_points=outstanding,
             liability_minor=outstanding * prog.point_value_minor,
             tiers=tier_distribution_at(uow.session, f.program_id, end),
-            lorenz=lorenz_curve(revenue) if len(revenue) else [],
-            gini=gini(revenue),
-            top_fifth_share=top_share(revenue, 0.2),
-            cohorts=cohort_table(q.purchase_months(uow.session, f)),
             insights=load_insights(uow, f, prog, [m["month"] for m in months]),
         )
+        panels = {name: HEAVY[name] for name in heavy}
+        results = {n: p.compute(p.read(uow.session, f), f) for n, p in panels.items()}
+        return with_panels(view, results)

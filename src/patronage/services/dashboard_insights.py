@@ -2,7 +2,8 @@
 of error, complaint SLA attainment and the campaigns that cost the most.
 
 Everything is aggregated in SQL (``storage.insight_queries``); Python only scores the
-per-buyer RFM rows (vectorised, ``analytics.rfm``), turns monthly NPS counts into
+per-buyer RFM rows (vectorised, ``analytics.rfm``; a heavy panel, see
+``services.dashboard.HEAVY``), turns monthly NPS counts into
 intervals (``domain.surveys``) and runs the SLA clocks of the complaints filed in the
 range, which need the business calendar (``services.complaint_sla``).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -52,12 +53,11 @@ class Insights:
 def load_insights(
     uow: UnitOfWork, f: DashboardFilter, program: Program, months: list[str]
 ) -> Insights:
-    """The panels for one filter, inside the caller's ``with uow``."""
+    """The panels for one filter but RFM, inside the caller's ``with uow``."""
     nps_months, nps_total = _nps(uow, f, months)
     sla_months, sla_total, complaints = _sla(uow, f, months)
     return Insights(
         tier_moves=q.tier_moves(uow.session, f),
-        rfm_segments=_rfm(uow, f),
         nps_months=nps_months,
         nps_total=nps_total,
         sla_months=sla_months,
@@ -72,8 +72,10 @@ def segment_slug(name: str) -> str:
     return "".join(c for c in name.lower().replace(" ", "_") if c.isalnum() or c == "_")
 
 
-def _rfm(uow: UnitOfWork, f: DashboardFilter) -> list[dict[str, Any]]:
-    rows = q.rfm_inputs(uow.session, f)
+def rfm_segments(
+    rows: list[tuple[int, datetime, int, int]], f: DashboardFilter
+) -> list[dict[str, Any]]:
+    """The RFM segment table of the buyers' rows (``insight_queries.rfm_inputs``)."""
     if not rows:
         return []
     members, last, days, spend = zip(*rows, strict=True)

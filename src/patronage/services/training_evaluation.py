@@ -85,8 +85,21 @@ def _answer(answers: dict[str, Any], questions: list[Any], kind: str) -> float |
     return None
 
 
+def check_outcome(outcome: str) -> None:
+    """Refuse an outcome the report does not know (before any data is read)."""
+    repeat = _REPEAT.match(outcome)
+    if repeat is None and outcome not in ("spend", "complaint_rate", "csat", "nps"):
+        raise InvalidInput(
+            f"outcome must be one of {', '.join(OUTCOMES)} (or repeat_purchase_<N>d)",
+            field="outcome",
+        )
+    if repeat is not None and int(repeat.group(1)) < 1:
+        raise InvalidInput("repeat_purchase needs at least 1 day", field="outcome")
+
+
 def interactions(uow: UnitOfWork, outcome: str, as_of: datetime) -> pd.DataFrame:
     """(staff_id, customer_id, occurred_at, outcome) for one outcome, from the database."""
+    check_outcome(outcome)
     repeat = _REPEAT.match(outcome)
     if outcome in ("csat", "nps"):
         found = [
@@ -95,19 +108,12 @@ def interactions(uow: UnitOfWork, outcome: str, as_of: datetime) -> pd.DataFrame
             if (value := _answer(answers, questions, outcome)) is not None
         ]
         return _frame(found)
-    if repeat is None and outcome not in ("spend", "complaint_rate"):
-        raise InvalidInput(
-            f"outcome must be one of {', '.join(OUTCOMES)} (or repeat_purchase_<N>d)",
-            field="outcome",
-        )
     purchases = _purchases(uow)
     if outcome == "spend":
         served = purchases[purchases["staff_id"].notna() & purchases["amount"].notna()]
         values = served["amount"].astype("float64") / 100
     elif repeat is not None:
         days = int(repeat.group(1))
-        if days < 1:
-            raise InvalidInput("repeat_purchase needs at least 1 day", field="outcome")
         served = _served(purchases, as_of, days)
         values = _within(served, purchases, days)
     else:
@@ -136,6 +142,16 @@ def check_zone(name: str) -> None:
         raise InvalidInput(f"unknown time zone {name!r}", field="tz") from None
 
 
+def check_impact_query(outcome: str, period: str, tz: str) -> None:
+    """The level-4 report's own arguments, checked before any data is read."""
+    from patronage.analytics.training_panel import PeriodUnit
+
+    if period not in {u.value for u in PeriodUnit}:
+        raise InvalidInput("period must be month or week", field="period")
+    check_zone(tz)
+    check_outcome(outcome)
+
+
 def training_impact(
     uow: UnitOfWork,
     outcome: str,
@@ -144,14 +160,13 @@ def training_impact(
     tz: str = "UTC",
     roi: tuple[Decimal, Decimal] | None = None,
 ) -> dict[str, Any]:
-    """Level 4: the same JSON as ``patronage training evaluate`` on files."""
+    """Level 4: the same JSON as ``patronage training evaluate`` on files
+    (``services.training_impact_jobs`` computes the same in the background)."""
     from patronage.analytics.training_effect import evaluate_training
     from patronage.analytics.training_panel import PeriodUnit
     from patronage.analytics.training_report import effect_payload, roi_payload
 
-    if period not in {u.value for u in PeriodUnit}:
-        raise InvalidInput("period must be month or week", field="period")
-    check_zone(tz)
+    check_impact_query(outcome, period, tz)
     with uow:
         frame = interactions(uow, outcome, uow.clock())
         trained = trainings(uow)

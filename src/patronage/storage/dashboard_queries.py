@@ -53,15 +53,19 @@ def member_counts(session: Session, f: DashboardFilter) -> dict[str, int]:
             in_program, MemberRow.joined_at >= f.start, MemberRow.joined_at < f.end
         )
     )
-    active = session.scalar(
-        select(func.count(distinct(EventRow.member_id))).where(
-            *_purchases(f, f.end - timedelta(days=ACTIVE_DAYS))
-        )
-    )
-    buyers = session.scalar(select(func.count(distinct(EventRow.member_id))).where(*_purchases(f)))
-    revenue = session.scalar(
-        select(func.coalesce(func.sum(EventRow.amount_minor), 0)).where(*_purchases(f))
-    )
+    # Buyers and revenue in the range, and members active in its last ACTIVE_DAYS (even
+    # before its start), in one pass over the purchases: three separate counts cost
+    # three scans of the events on a large program.
+    active_from = f.end - timedelta(days=ACTIVE_DAYS)
+    in_range = EventRow.occurred_at >= f.start
+    recent = EventRow.occurred_at >= active_from
+    buyers, revenue, active = session.execute(
+        select(
+            func.count(distinct(case((in_range, EventRow.member_id)))),
+            func.coalesce(func.sum(case((in_range, EventRow.amount_minor))), 0),
+            func.count(distinct(case((recent, EventRow.member_id)))),
+        ).where(*_purchases(f, min(f.start, active_from)))
+    ).one()
     return {
         "members": int(total or 0),
         "new_members": int(new or 0),
