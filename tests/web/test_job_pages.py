@@ -26,6 +26,7 @@ from patronage.services.background_jobs import queue_import
 from patronage.storage.background_job_tables import BackgroundJobRow
 from patronage.storage.db import make_engine
 from patronage.storage.tables import EventRow, MemberRow, metadata
+from patronage.web.i18n import Translator
 
 HEADER = "member_external_id,order_id,occurred_at,amount,currency,type,store\n"
 CSV = HEADER + (
@@ -256,3 +257,33 @@ def test_complaint_queue_assign_with_the_keyboard(tab: Page, live: Site) -> None
     tab.wait_for_url(f"**done=assigned&complaint={complaint}**")
     assert tab.locator("#flash").inner_text() == f"Complaint #{complaint} assigned."
     assert tab.locator(f"#assignee-{complaint}").inner_text() == "wang"
+
+
+def test_a_replay_shows_the_cashback_its_rules_would_have_paid(site: Site) -> None:
+    shop = site.shop
+    for i, amount in enumerate(("20.00", "100.00", "1000.00")):
+        shop.buy(shop.member(f"b{i}"), amount)
+    rules.save_campaign(shop.uow(), {"code": "back", "name": "Back", "status": "draft"}, "test")
+    five = {"code": "five", "name": "Five back", "campaign": "back", "condition": "true",
+            "action": "cashback", "value": 5, "cap_minor": 2000, "status": "draft"}  # fmt: skip
+    seven = {**five, "code": "seven", "name": "Seven", "action": "bonus", "value": 7}
+    del seven["cap_minor"]
+    for rule in (five, seven):
+        rules.save_rule(shop.uow(), rule, "test")
+    form = {"campaign": "back", "start": "2026-03-01", "end": "2026-03-10"}
+    for lang in ("en", "zh-CN"):
+        client = site.sign_in("analyst", **{"Accept-Language": lang})
+        token = site.csrf(client, "/jobs")
+        job_id = _job_id(client.post("/jobs/replays", data={**form, "csrf_token": token}))
+        assert _wait(client, job_id)["status"] == "succeeded"
+        page = client.get(f"/jobs/{job_id}").text
+        t = Translator(lang)
+        paid = t.money(100 + 500 + 2000, "CNY")  # 5% of each, the last capped at 20.00
+        assert _text(page, "result-cashback") == t("jobs.cashback", amount=paid)
+        by_rule = page[page.index('id="cashback-by-rule"') :]
+        assert re.search(
+            rf'<th scope="row">five</th><td class="num">{re.escape(paid)}</td>', by_rule
+        )
+        assert "seven</th>" not in by_rule[: by_rule.index("</table>")]  # points, not cashback
+        assert _text(page, "result-points") == "21"  # the bonus rule's points as before
+    assert Translator("en").money(2600, "CNY") == "CN¥26.00"

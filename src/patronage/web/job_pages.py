@@ -1,14 +1,14 @@
 """Long operations from the pages: upload a transactions or members file to import, or
 replay a campaign over stored events. The request only records the job and answers at
-once; a worker thread of this server runs it (``services.background_jobs``), and the
-job's page shows the progress stored in the database, polled by a small script."""
+once; a worker thread of this server runs it (``web.job_workers``), and the job's page
+shows the progress stored in the database, polled by a small script. The dashboard and
+the training impact report queue jobs of their own (heavy analytics): their progress is
+polled here too, by any signed-in staff member who can see those pages."""
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path, PurePath
 from typing import Annotated, Any
@@ -17,24 +17,25 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 
-from patronage.errors import InvalidInput, PatronageError
+from patronage.errors import Forbidden, InvalidInput, PatronageError
 from patronage.services.background_jobs import (
+    ANALYTICS_KINDS,
+    REPLAY,
     JobView,
     job_view,
     queue_import,
     queue_replay,
     recent_jobs,
-    run_job,
 )
 from patronage.services.rules import list_campaigns
 from patronage.services.staff_users import StaffUser
-from patronage.storage.uow import UnitOfWork
+from patronage.services.tier_ladder import program_ladder
 from patronage.web.forms import check_csrf, parse_day, start_of
 from patronage.web.i18n import Translator
+from patronage.web.job_workers import start_job
 from patronage.web.page_errors import explain
 from patronage.web.render import WebRoute, page, redirect, require_staff, translator, uow_of
 
-log = logging.getLogger("patronage.web.jobs")
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 READERS = ("admin", "analyst")
 IMPORTERS = ("admin",)
@@ -44,7 +45,6 @@ SUFFIXES = (".csv", ".parquet", ".pq")
 CHUNK = 1 << 20
 JobId = Annotated[int, PathParam(ge=1, le=2**62)]
 Text = Annotated[str, Form(max_length=300)]
-_workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="patronage-job")
 
 
 def _jobs_page(request: Request, user: StaffUser, status: int = 200, **extra: Any) -> Response:
@@ -90,22 +90,6 @@ def _save_upload(upload: UploadFile) -> Path:
     return path
 
 
-def _start(request: Request, job_id: int, upload: Path | None = None) -> None:
-    """Run the job on a worker thread, against this request's database and clock."""
-    engine, clock = request.app.state.engine, request.app.state.clock
-
-    def work() -> None:
-        try:
-            run_job(UnitOfWork(engine, clock), job_id)
-        except Exception:  # the job could not even be claimed (database gone)
-            log.exception("background job %s did not run", job_id)
-        finally:
-            if upload is not None:
-                upload.unlink(missing_ok=True)
-
-    _workers.submit(work)
-
-
 def _actor(user: StaffUser) -> str:
     return f"web:{user.username}"
 
@@ -128,7 +112,7 @@ def start_import(
     except PatronageError as exc:
         path.unlink(missing_ok=True)
         return _jobs_page(request, user, 400, import_error=explain(translator(request), exc))
-    _start(request, job.id, path)
+    start_job(request, job.id, path)
     return redirect(f"/jobs/{job.id}")
 
 
@@ -155,7 +139,7 @@ def start_replay(
         )
     except PatronageError as exc:
         return _jobs_page(request, user, 400, replay_error=explain(translator(request), exc))
-    _start(request, job.id)
+    start_job(request, job.id)
     return redirect(f"/jobs/{job.id}")
 
 
@@ -163,6 +147,8 @@ def progress_label(t: Translator, job: JobView) -> str:
     importing = job.kind.startswith("import")
     if job.status == "queued":
         return t("jobs.waiting")
+    if job.kind in ANALYTICS_KINDS:
+        return _analytics_label(t, job)
     if job.total is None:
         if importing:
             return t("jobs.reading_file")
@@ -176,19 +162,36 @@ def progress_label(t: Translator, job: JobView) -> str:
     )
 
 
+def _analytics_label(t: Translator, job: JobView) -> str:
+    """Analytics run in a few steps: reading the data, then computing."""
+    if job.status == "succeeded":
+        return t("jobs.analytics_done")
+    total = job.total or 1
+    step = min(job.done + 1, total)
+    key = "jobs.analytics_computing" if step >= total else "jobs.analytics_reading"
+    return t(key, step=t.number(step), total=t.number(total))
+
+
 @router.get("/jobs/{job_id}")
 def job_page(request: Request, job_id: JobId) -> Response:
     user = require_staff(request, *READERS)
     job = job_view(uow_of(request), job_id)
     label = progress_label(translator(request), job)
-    return page(request, "job.html", user=user, job=job, label=label)
+    currency = None
+    if job.kind == REPLAY:  # the cashback a replay would have paid, in the program's money
+        currency = program_ladder(uow_of(request), job.params.get("program", "default")).currency
+    return page(request, "job.html", user=user, job=job, label=label, currency=currency,
+                analytics_kinds=ANALYTICS_KINDS)  # fmt: skip
 
 
 @router.get("/jobs/{job_id}/status")
 def job_status(request: Request, job_id: JobId) -> Response:
-    """The job's progress for the page's script (same origin, same session)."""
-    require_staff(request, *READERS)
+    """The job's progress for the page's script (same origin, same session). Analytics
+    jobs are polled from the dashboard, which every staff role sees."""
+    user = require_staff(request)
     job = job_view(uow_of(request), job_id)
+    if user.role not in READERS and job.kind not in ANALYTICS_KINDS:
+        raise Forbidden(f"role {user.role!r} may not do this", role=user.role)
     t = translator(request)
     body = {
         "id": job.id,

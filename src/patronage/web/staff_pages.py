@@ -8,12 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, Response
 
 from patronage.errors import RuleViolation, Unauthorized
-from patronage.services.dashboard import Dashboard, load_dashboard
+from patronage.services.dashboard import Dashboard
+from patronage.services.dashboard_analytics import dashboard_with_panels
 from patronage.services.staff_users import sign_in
 from patronage.web import charts, security
 from patronage.web.dashboard_panels import panel_charts
 from patronage.web.forms import check_csrf, error_message, local_path, parse_day, start_of
 from patronage.web.i18n import LANGUAGES, Translator
+from patronage.web.panel_waits import start_waiting, waiting_context
 from patronage.web.render import (
     WebRoute,
     page,
@@ -84,14 +86,24 @@ def dashboard(
     start: Annotated[str | None, Query(max_length=10)] = None,
     end: Annotated[str | None, Query(max_length=10)] = None,
     store: Annotated[str | None, Query(max_length=128)] = None,
+    retry: Annotated[bool, Query()] = False,
 ) -> Response:
+    """On a large program the heavy panels come from kept results, or show the progress
+    of the background job computing them (``services.dashboard_analytics``)."""
     user = require_staff(request)
     today = request.app.state.clock().date()
     last_day = parse_day(end, "end") or today
     first_day = parse_day(start, "start") or _months_back(last_day, DEFAULT_MONTHS - 1)
-    view = load_dashboard(
-        uow_of(request), start_of(first_day), start_of(last_day + timedelta(days=1)), store
+    view, waiting = dashboard_with_panels(
+        uow_of(request),
+        start_of(first_day),
+        start_of(last_day + timedelta(days=1)),
+        store,
+        actor=f"web:{user.username}",
+        inline_events=request.app.state.analytics_inline_events,
+        retry=retry,
     )
+    start_waiting(request, waiting.values())
     t = translator(request)
     return page(
         request,
@@ -101,6 +113,7 @@ def dashboard(
         start=first_day.isoformat(),
         end=last_day.isoformat(),
         charts={**_charts(t, view), **panel_charts(t, view)},
+        **waiting_context(request, t, waiting),
     )
 
 

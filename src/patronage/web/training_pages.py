@@ -1,5 +1,6 @@
 """Staff training pages: the course catalogue, learner progress per staff member, and
-the impact report (training's effect on the customers staff served, with intervals)."""
+the impact report (training's effect on the customers staff served, with intervals; on
+a large data set estimated by a background job while the page shows its progress)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from patronage.errors import InvalidInput
 from patronage.services import training, training_progress
-from patronage.services.training_evaluation import OUTCOMES, kirkpatrick, training_impact
+from patronage.services.training_evaluation import OUTCOMES, kirkpatrick
+from patronage.services.training_impact_jobs import impact_report
 from patronage.web.i18n import Translator
 from patronage.web.i18n import catalogue as messages
 from patronage.web.interval_charts import IntervalRow, interval_chart
 from patronage.web.page_errors import explain
+from patronage.web.panel_waits import start_waiting, waiting_context
 from patronage.web.render import WebRoute, page, require_staff, translator, uow_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -156,6 +159,7 @@ def impact(
     period: Annotated[str, Query(max_length=8)] = "month",
     value_per_unit: Annotated[str, Query(max_length=20)] = "",
     cost: Annotated[str, Query(max_length=20)] = "",
+    retry: Annotated[bool, Query()] = False,
 ) -> Response:
     user = require_staff(request, *REPORT_READERS)
     uow = uow_of(request)
@@ -164,24 +168,34 @@ def impact(
             "value_per_unit": value_per_unit, "cost": cost}  # fmt: skip
     codes = sorted({c["code"] for c in training.list_courses(uow)})
     context: dict[str, Any] = {"form": form, "outcomes": OUTCOMES, "periods": PERIODS,
-                               "codes": codes, "result": None, "levels": None}  # fmt: skip
+                               "codes": codes, "result": None, "levels": None,
+                               "waiting": {}}  # fmt: skip
     if not outcome:
         return page(request, "training_impact.html", user=user, **context)
     try:
         roi = _roi(value_per_unit, cost)
         tz = request.app.state.web_timezone
-        result = training_impact(uow, outcome, course or None, period, tz, roi)
+        report = impact_report(uow, outcome, course or None, period, tz, roi,
+                               actor=f"web:{user.username}", retry=retry,
+                               inline_events=request.app.state.analytics_inline_events)  # fmt: skip
     except InvalidInput as exc:
         return page(request, "training_impact.html", 400, user=user, error=explain(t, exc),
                     **context)  # fmt: skip
+    context["levels"] = kirkpatrick(uow, course or None)
+    if report.waiting is not None:
+        waiting = {"impact": report.waiting}
+        start_waiting(request, waiting.values())
+        context |= waiting_context(request, t, waiting)
+        return page(request, "training_impact.html", user=user, **context)
+    assert report.result is not None
     known = f"training.outcome_{outcome}" in messages(t.lang)
     context |= {
-        "result": result,
-        "chart": _event_chart(t, result),
+        "result": report.result,
+        "as_of": report.as_of,
+        "chart": _event_chart(t, report.result),
         "outcome_label": t(f"training.outcome_{outcome}") if known else outcome,
         "unit": t(f"training.unit_{outcome}") if known else None,
     }
-    context["levels"] = kirkpatrick(uow, course or None)
     return page(request, "training_impact.html", user=user, **context)
 
 

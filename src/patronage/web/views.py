@@ -26,6 +26,7 @@ def install(app: FastAPI, secret_key: str | None = None, timezone: str = "UTC") 
     (default PATRONAGE_SECRET_KEY); dates are shown in ``timezone``."""
     app.state.web_secret = secret_key or get_settings().secret_key
     app.state.web_timezone = timezone
+    app.state.analytics_inline_events = get_settings().analytics_inline_events
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
         staff_pages,
