@@ -17,8 +17,9 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from fastapi import FastAPI
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import func, select
 from tests.training_data import plant_spend_effect
 from tests.web.conftest import Site, screenshot, sign_in
@@ -33,6 +34,8 @@ from patronage.web.i18n import Translator
 HEAVY_IDS = ("rfm", "lorenz", "cohorts")
 THRESHOLD = 3  # events: the data sets below are above it
 START, END = datetime(2025, 4, 1, tzinfo=UTC), datetime(2026, 3, 11, tzinfo=UTC)
+AXE = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                "best-practice"]}}  # fmt: skip
 
 
 @pytest.fixture
@@ -246,17 +249,35 @@ def test_training_impact_the_data_cannot_support_is_kept_as_an_answer(
 def test_dashboard_placeholder_turns_into_the_chart(
     page: Page, live: Site, background: FastAPI
 ) -> None:
+    """The page's own progress requests reach the server; until the placeholders have been
+    audited (axe, WCAG 2.1 A/AA) the test holds back the news that a job has finished."""
     _purchases(live)
-    polls: list[str] = []
-    page.on("request", lambda r: polls.append(r.url) if r.url.endswith("/status") else None)
+    polls: list[dict[str, Any]] = []
+    held = {"back": True}
+
+    def status(route: Route) -> None:
+        real = route.fetch()
+        job = real.json()
+        polls.append(job)
+        if held["back"] and job["finished"]:
+            job = {**job, "finished": False, "status": "running", "status_label": "Running"}
+        route.fulfill(response=real, json=job)
+
+    page.route("**/jobs/*/status", status)
     sign_in(page, "analyst")  # lands on the dashboard, which queues the panels' jobs
     response = page.goto("/dashboard?store=north")
     assert response is not None and response.status == 200
-    served = response.text()
-    assert all(f'id="wait-{panel}"' in served for panel in HEAVY_IDS)
+    for panel in HEAVY_IDS:
+        expect(page.locator(f"#wait-{panel} progress")).to_be_visible()
+    expect(page.locator("#wait-lorenz [data-job-count]")).not_to_be_empty()
+    page.wait_for_function("document.querySelectorAll('[data-status-url]').length === 3")
+    results = Axe().run(page, options=AXE).response
+    assert [v["id"] for v in results["violations"]] == []
     screenshot(page, "test_dashboard_placeholder_waiting")
+    assert page.locator("#lorenz-summary").count() == 0
+    held["back"] = False  # the next poll tells the truth: the page reloads with the charts
     page.locator("#lorenz-summary").wait_for(timeout=120_000)
-    page.locator("#lorenz svg").wait_for()
+    expect(page.locator("#lorenz svg")).to_be_visible()
     assert page.locator(".analytics-wait").count() == 0
     assert page.locator("#rfm svg").count() >= 1 and page.locator("#cohorts table").count() == 1
-    assert polls, "the page never asked for the progress"
+    assert any(job["finished"] for job in polls), "the page never saw a job finish"
