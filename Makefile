@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install demo test lint bench bench-analytics soak load migration clean
+.PHONY: install demo test lint bench bench-analytics bayes-env soak load migration clean
 
 install: $(STAMP)
 
@@ -46,6 +46,19 @@ $(LIFETIMES_VENV)/.installed:
 	$(PYTHON) -m venv $(LIFETIMES_VENV)
 	$(LIFETIMES_VENV)/bin/python -m pip install --quiet 'lifetimes==0.11.3' 'numpy==1.26.4' \
 		'pandas==1.5.3' 'scipy==1.10.1' 'pyarrow==14.0.2' 'autograd==1.6.2'
+	touch $@
+
+# bayes-env: a Python 3.12 venv with pymc-marketing for `analytics clv --bayes`
+# (the project venv may be 3.11); the test session builds it when missing.
+BAYES_VENV := .venv-bayes
+BAYES_PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin/python3.12) python3.12)
+
+bayes-env: $(BAYES_VENV)/.installed
+
+$(BAYES_VENV)/.installed: pyproject.toml
+	test -x $(BAYES_VENV)/bin/python || $(BAYES_PYTHON) -m venv $(BAYES_VENV)
+	$(BAYES_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BAYES_VENV)/bin/python -m pip install --quiet -e '.[bayes]'
 	touch $@
 
 soak: install

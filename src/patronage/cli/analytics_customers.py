@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -25,6 +25,9 @@ from patronage.cli.analytics_customers_inputs import (
 )
 from patronage.cli.common import DbOption, cli_errors, console
 from patronage.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from patronage.analytics import clv_bayes
 
 ModelOption = Annotated[str, typer.Option("--model", help="bgnbd (default) or pareto-nbd.")]
 TimeUnitOption = Annotated[str, typer.Option("--time-unit", help="day, week (default) or month.")]
@@ -171,8 +174,13 @@ def clv(
     ] = None,
     discount_rate: Annotated[float, typer.Option("--discount-rate", help="Per time unit.")] = 0.0,
     bayes: Annotated[
-        bool, typer.Option("--bayes", help="Posterior intervals (needs pymc-marketing).")
+        bool, typer.Option("--bayes", help="Also posterior intervals (patronage[bayes]).")
     ] = False,
+    sampler: Annotated[str, typer.Option("--sampler", help="--bayes: nuts or demz.")] = "nuts",
+    draws: Annotated[int, typer.Option("--draws", help="--bayes: draws per chain.")] = 1000,
+    chains: Annotated[int, typer.Option("--chains", help="--bayes: chains.")] = 2,
+    hdi_prob: Annotated[float, typer.Option("--hdi-prob", help="--bayes: interval mass.")] = 0.94,
+    seed: Annotated[int, typer.Option("--seed", help="--bayes: random seed.")] = 0,
     engine: EngineOption = "duckdb",
     json: JsonOption = False,
     output: OutputOption = None,
@@ -182,24 +190,43 @@ def clv(
     from patronage.analytics.summary import customer_summary
 
     with cli_errors():
-        if bayes:
-            raise InvalidInput(
-                "--bayes is not available yet; the maximum-likelihood fit is", field="bayes"
-            )
+        sampling = _bayes_sampling(bayes, sampler, draws, chains, hdi_prob, seed)
         inputs = load_inputs(db, transactions, (customer_col, date_col, amount_col), as_of, engine)
         end = parse_date(calibration_end, "calibration-end") or inputs.as_of
         history = clv_models.repeat_history(
             customer_summary(inputs.transactions, end), end, time_unit
         )
         fitted = clv_models.fit_models(history, model)
-        if horizon is not None:
-            history = clv_models.predict(history, fitted, horizon, discount_rate)
-        write_output(history, output)
         payload = {**fitted.as_json(), "calibration_end": end, "time_unit": time_unit}
+        predicted = history
+        if horizon is not None:
+            predicted = clv_models.predict(history, fitted, horizon, discount_rate)
+        if sampling is not None:
+            from patronage.analytics import clv_bayes
+
+            posterior = clv_bayes.fit_models(history, model, sampling)
+            payload["bayes"] = posterior.as_json()
+            if horizon is not None:
+                predicted = clv_bayes.predict_intervals(predicted, posterior, horizon)
+        write_output(predicted, output)
         if json:
             print_json(payload)
             return
         console.print(payload)
+
+
+def _bayes_sampling(
+    bayes: bool, sampler: str, draws: int, chains: int, hdi_prob: float, seed: int
+) -> clv_bayes.Sampling | None:
+    """The --bayes settings, checked before any data is read; None without --bayes."""
+    if not bayes:
+        return None
+    from patronage.analytics import clv_bayes
+
+    clv_bayes.require_pymc_marketing()
+    sampling = clv_bayes.Sampling(sampler, draws, chains, hdi_prob, seed)
+    sampling.check()
+    return sampling
 
 
 @app.command("churn")
