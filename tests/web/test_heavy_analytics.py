@@ -193,6 +193,10 @@ def test_filters_are_kept_apart_and_staff_can_follow_the_progress(
     page = analyst.get(f"/jobs/{job}").text
     assert "Dashboard panel" in page and _text(page, "result-kept").startswith("The result is")
     assert "Dashboard panel" in analyst.get("/jobs").text
+    retried = staff.get("/dashboard", params={"store": "north", "retry": "1"})
+    assert retried.status_code == 303  # queues failed panels again, then the page without it
+    assert retried.headers["location"] == "/dashboard?store=north"
+    assert _jobs(site, "dashboard_panel") == 9  # nothing had failed: nothing new
 
 
 def test_training_impact_runs_in_the_background(site: Site, background: FastAPI) -> None:

@@ -8,12 +8,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from patronage.services.analytics_results import PanelState
 from patronage.web.i18n import Translator
 from patronage.web.job_pages import progress_label
 from patronage.web.job_workers import start_job
+from patronage.web.render import redirect
 
 
 def start_waiting(request: Request, states: Iterable[PanelState]) -> None:
@@ -27,6 +28,12 @@ def start_waiting(request: Request, states: Iterable[PanelState]) -> None:
 def _url(request: Request, **extra: str) -> str:
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "retry"]
     return f"{request.url.path}?{urlencode([*query, *extra.items()])}"
+
+
+def after_retry(request: Request) -> Response:
+    """Back to the page without ``retry`` once the failed panels are queued again, so that
+    the reload the progress script makes cannot queue them over and over."""
+    return redirect(_url(request))
 
 
 def waiting_context(

@@ -15,7 +15,7 @@ from patronage.web import charts, security
 from patronage.web.dashboard_panels import panel_charts
 from patronage.web.forms import check_csrf, error_message, local_path, parse_day, start_of
 from patronage.web.i18n import LANGUAGES, Translator
-from patronage.web.panel_waits import start_waiting, waiting_context
+from patronage.web.panel_waits import after_retry, start_waiting, waiting_context
 from patronage.web.render import (
     WebRoute,
     page,
@@ -104,6 +104,8 @@ def dashboard(
         retry=retry,
     )
     start_waiting(request, waiting.values())
+    if retry:
+        return after_retry(request)
     t = translator(request)
     return page(
         request,

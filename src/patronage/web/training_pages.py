@@ -18,7 +18,7 @@ from patronage.web.i18n import Translator
 from patronage.web.i18n import catalogue as messages
 from patronage.web.interval_charts import IntervalRow, interval_chart
 from patronage.web.page_errors import explain
-from patronage.web.panel_waits import start_waiting, waiting_context
+from patronage.web.panel_waits import after_retry, start_waiting, waiting_context
 from patronage.web.render import WebRoute, page, require_staff, translator, uow_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -181,6 +181,9 @@ def impact(
     except InvalidInput as exc:
         return page(request, "training_impact.html", 400, user=user, error=explain(t, exc),
                     **context)  # fmt: skip
+    if retry:
+        start_waiting(request, [] if report.waiting is None else [report.waiting])
+        return after_retry(request)
     context["levels"] = kirkpatrick(uow, course or None)
     if report.waiting is not None:
         waiting = {"impact": report.waiting}
