@@ -21,6 +21,7 @@ INSTALL_HINT = "--bayes needs pymc-marketing: pip install 'patronage[bayes]' (Py
 SAMPLERS = {"nuts": "mcmc", "demz": "demz"}  # our name -> pymc-marketing's fit method
 PURCHASE_PARAMS = {"bgnbd": ("r", "alpha", "a", "b"), "pareto-nbd": ("r", "alpha", "s", "beta")}
 SPEND_PARAMS = ("p", "q", "v")
+R_HAT_OK = 1.01  # Vehtari et al. (2021): above this the chains disagree; sample longer
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class BayesFit:
             "priors": "HalfFlat (flat on (0, inf)) for every parameter",
             "params": purchases["params"],
             "r_hat_max": purchases["r_hat_max"],
+            "converged": purchases["converged"],
             "spend_model": spend,
         }
 
@@ -135,7 +137,8 @@ def _posterior(posterior: Any, names: tuple[str, ...], prob: float) -> dict[str,
             "hdi_high": float(high),
             "r_hat": float(r_hat[name]),
         }
-    return {"params": params, "r_hat_max": max(p["r_hat"] for p in params.values())}
+    r_hat_max = max(p["r_hat"] for p in params.values())
+    return {"params": params, "r_hat_max": r_hat_max, "converged": r_hat_max < R_HAT_OK}
 
 
 def _hdi(draws: Any, prob: float) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:

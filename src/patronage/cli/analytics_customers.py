@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -23,7 +23,7 @@ from patronage.cli.analytics_customers_inputs import (
     print_json,
     write_output,
 )
-from patronage.cli.common import DbOption, cli_errors, console
+from patronage.cli.common import DbOption, cli_errors, console, err_console
 from patronage.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -205,7 +205,8 @@ def clv(
             from patronage.analytics import clv_bayes
 
             posterior = clv_bayes.fit_models(history, model, sampling)
-            payload["bayes"] = posterior.as_json()
+            payload["bayes"] = bayes_json = posterior.as_json()
+            _warn_unconverged(bayes_json)
             if horizon is not None:
                 predicted = clv_bayes.predict_intervals(predicted, posterior, horizon)
         write_output(predicted, output)
@@ -227,6 +228,16 @@ def _bayes_sampling(
     sampling = clv_bayes.Sampling(sampler, draws, chains, hdi_prob, seed)
     sampling.check()
     return sampling
+
+
+def _warn_unconverged(bayes: dict[str, Any]) -> None:
+    """One stderr line when either model's chains disagree (r_hat too high)."""
+    worst = max(bayes["r_hat_max"], bayes["spend_model"]["r_hat_max"])
+    if not (bayes["converged"] and bayes["spend_model"]["converged"]):
+        err_console.print(
+            f"[yellow]warning[/yellow]: --bayes chains disagree (r_hat_max {worst:.3f}); "
+            "the intervals are unreliable: raise --draws or --chains"
+        )
 
 
 @app.command("churn")

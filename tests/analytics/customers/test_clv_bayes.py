@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from patronage.cli.analytics_customers import _warn_unconverged
 from patronage.cli.main import app
 
 ROOT = Path(__file__).parents[3]
@@ -46,6 +47,16 @@ def test_without_pymc_marketing_bayes_names_the_extra(
     assert "pip install 'patronage[bayes]' (Python >= 3.12)" in message
     assert len(result.stderr.strip().splitlines()) <= 2  # one line (Rich may wrap at 80)
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("r_hat", "warned"), [(1.005, False), (1.2, True)])
+def test_disagreeing_chains_are_flagged(
+    capsys: pytest.CaptureFixture[str], r_hat: float, warned: bool
+) -> None:
+    spend = {"r_hat_max": 1.001, "converged": True}
+    _warn_unconverged({"r_hat_max": r_hat, "converged": r_hat < 1.01, "spend_model": spend})
+    err = " ".join(capsys.readouterr().err.split())
+    assert ("chains disagree (r_hat_max 1.200)" in err) is warned
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +115,7 @@ def test_posterior_agrees_with_the_published_fit(posterior: Any) -> None:
     for name in ("r", "alpha"):
         assert fitted[name]["mean"] == pytest.approx(PUBLISHED[name], rel=0.05)
     assert bayes["r_hat_max"] < 1.05
+    assert bayes["converged"] is (bayes["r_hat_max"] < 1.01)
     assert bayes["spend_model"]["r_hat_max"] < 1.05
     assert round(payload["params"]["alpha"], 3) == 4.414  # the MLE fit is still reported
 
