@@ -8,24 +8,20 @@ from __future__ import annotations
 import html
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 from sqlalchemy import func, select
-from tests.web.conftest import PASSWORDS, Site
+from tests.web.conftest import Site, sign_in
 
-from patronage.clock import FixedClock
 from patronage.services import complaints as care
 from patronage.services import rules
 from patronage.services.background_jobs import queue_import
 from patronage.storage.background_job_tables import BackgroundJobRow
-from patronage.storage.db import make_engine
-from patronage.storage.tables import EventRow, MemberRow, metadata
+from patronage.storage.tables import EventRow, MemberRow
 from patronage.web.i18n import Translator
 
 HEADER = "member_external_id,order_id,occurred_at,amount,currency,type,store\n"
@@ -170,56 +166,9 @@ def test_a_campaign_replay_runs_in_the_background(site: Site) -> None:
 
 # --- in a real browser ------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-SHOTS = Path(__file__).parent / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live(web_server: tuple[FastAPI, str], tmp_path: Path, clock: FixedClock) -> Iterator[Site]:
-    engine = make_engine(f"sqlite:///{tmp_path}/browser.db")
-    metadata.create_all(engine)
-    app, base = web_server
-    app.state.engine, app.state.clock = engine, clock
-    site = Site(base, engine, clock)
-    yield site
-    site.close()
-    engine.dispose()
-
-
-@pytest.fixture
-def tab(chromium: Browser, live: Site, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = chromium.new_context(base_url=live.base, locale="en-US")
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield opened
-    SHOTS.mkdir(exist_ok=True)
-    opened.screenshot(path=str(SHOTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-    assert errors == []
-
-
-def _sign_in(tab: Page, role: str) -> None:
-    tab.goto("/login")
-    tab.get_by_label("Username").fill(role)
-    tab.get_by_label("Password").fill(PASSWORDS[role])
-    tab.get_by_role("button", name="Sign in").click()
-    tab.wait_for_url("**/dashboard")
-
 
 @pytest.mark.browser
-def test_progress_page_follows_an_import_to_its_result(tab: Page, tmp_path: Path) -> None:
+def test_progress_page_follows_an_import_to_its_result(page: Page, tmp_path: Path) -> None:
     rows = [
         f"m-{i % 150},ord-{i},2026-03-0{1 + i % 9}T10:00:00+08:00,{10 + i % 90}.00,CNY,purchase,s"
         for i in range(1500)
@@ -227,36 +176,36 @@ def test_progress_page_follows_an_import_to_its_result(tab: Page, tmp_path: Path
     upload = tmp_path / "sales.csv"
     upload.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
     polls: list[str] = []
-    tab.on("request", lambda r: polls.append(r.url) if r.url.endswith("/status") else None)
-    _sign_in(tab, "admin")
-    tab.get_by_role("link", name="Imports & replays").click()
-    tab.get_by_label("File", exact=True).set_input_files(str(upload))
-    tab.get_by_role("button", name="Start the import").click()
-    tab.wait_for_url(re.compile(r".*/jobs/\d+$"))
-    tab.locator("#result-imported").wait_for(timeout=120_000)
-    assert tab.locator("#result-imported").inner_text() == "1,500"
-    assert tab.locator("#job-state").inner_text() == "Finished"
-    assert tab.locator("#job-count").inner_text() == "1,500 of 1,500 rows (100%)"
+    page.on("request", lambda r: polls.append(r.url) if r.url.endswith("/status") else None)
+    sign_in(page, "admin")
+    page.get_by_role("link", name="Imports & replays").click()
+    page.get_by_label("File", exact=True).set_input_files(str(upload))
+    page.get_by_role("button", name="Start the import").click()
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    page.locator("#result-imported").wait_for(timeout=120_000)
+    assert page.locator("#result-imported").inner_text() == "1,500"
+    assert page.locator("#job-state").inner_text() == "Finished"
+    assert page.locator("#job-count").inner_text() == "1,500 of 1,500 rows (100%)"
     assert polls, "the page never asked for the progress"
 
 
 @pytest.mark.browser
-def test_complaint_queue_assign_with_the_keyboard(tab: Page, live: Site) -> None:
+def test_complaint_queue_assign_with_the_keyboard(page: Page, live: Site) -> None:
     member = live.shop.member("card-7", name="Ann")
     request = care.NewComplaint(member.id, "service", "high", "Cold coffee", "store")
     complaint = care.file_complaint(live.shop.uow(), request, "test")["id"]
-    _sign_in(tab, "staff")
-    tab.get_by_role("link", name="Customer voice").click()
-    tab.wait_for_url("**/voice/complaints")
-    card = tab.locator(f"#complaint-{complaint}")
+    sign_in(page, "staff")
+    page.get_by_role("link", name="Customer voice").click()
+    page.wait_for_url("**/voice/complaints")
+    card = page.locator(f"#complaint-{complaint}")
     assert "2 h left (business hours)" in card.inner_text()
     card.get_by_text("Assign", exact=True).first.focus()
-    tab.keyboard.press("Enter")  # opens the <details>
+    page.keyboard.press("Enter")  # opens the <details>
     card.get_by_label("Assigned to").fill("wang")
     card.get_by_label("Assigned to").press("Enter")
-    tab.wait_for_url(f"**done=assigned&complaint={complaint}**")
-    assert tab.locator("#flash").inner_text() == f"Complaint #{complaint} assigned."
-    assert tab.locator(f"#assignee-{complaint}").inner_text() == "wang"
+    page.wait_for_url(f"**done=assigned&complaint={complaint}**")
+    assert page.locator("#flash").inner_text() == f"Complaint #{complaint} assigned."
+    assert page.locator(f"#assignee-{complaint}").inner_text() == "wang"
 
 
 def test_a_replay_shows_the_cashback_its_rules_would_have_paid(site: Site) -> None:

@@ -174,8 +174,9 @@ def _batch_page(
     request: Request, user: StaffUser, batch_id: int, status: int = 200, **context: Any
 ) -> Response:
     uow = uow_of(request)
-    batch = get_batch(uow, batch_id)
+    # the job first: read after it, the batch holds at least what the job had finished
     job = _job_of(request, batch_id, context.pop("job_id", None))
+    batch = get_batch(uow, batch_id)
     if job is not None and job.status == "succeeded":
         context["done"] = "generated"
     return page(
