@@ -65,6 +65,7 @@ soak: install
 	cd bench && ../$(BIN)/python soak.py $(SOAK_ARGS)
 
 load: install
+	command -v wrk >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
 	cd bench && ../$(BIN)/python load_test.py $(LOAD_ARGS)
 
 migration: install

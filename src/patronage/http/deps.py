@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
@@ -13,13 +13,21 @@ from patronage.storage.reference import read_token
 from patronage.storage.uow import UnitOfWork
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_uow(request: Request) -> UnitOfWork:
-    return UnitOfWork(request.app.state.engine, request.app.state.clock)
+async def get_uow(request: Request) -> UnitOfWork:
+    """The request's unit of work; the API key check, when the route has one, hands it
+    the reference token it read (storage/reference.py), sparing it a round trip."""
+    uow = UnitOfWork(
+        request.app.state.engine,
+        request.app.state.clock,
+        reference_token=getattr(request.state, "reference_token", None),
+    )
+    request.state.uow = uow
+    return uow
 
 
 def current_principal(
@@ -31,6 +39,9 @@ def current_principal(
     engine = request.app.state.engine
     # one round trip when the key is cached (storage/reference.py)
     request.state.reference_token = read_token(engine)
+    pending = getattr(request.state, "uow", None)
+    if pending is not None:  # made before this check (dependencies run in order)
+        pending.reference_token = request.state.reference_token
     uow = UnitOfWork(
         engine,
         request.app.state.clock,
@@ -42,7 +53,7 @@ def current_principal(
     return principal
 
 
-def get_read_uow(
+async def get_read_uow(
     request: Request, _: Annotated[Principal, Depends(current_principal)]
 ) -> UnitOfWork:
     """For handlers that only read (storage.db.reader), given the reference token the
@@ -55,8 +66,8 @@ def get_read_uow(
     )
 
 
-def require_role(*roles: str) -> Callable[..., Principal]:
-    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+def require_role(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         principal.require(*roles)
         return principal
 

@@ -25,16 +25,15 @@ class BalanceView:
 
 
 def balance_in(uow: UnitOfWork, member_id: int) -> Balance:
-    member = uow.members.get(member_id)
-    return balance_of(uow.ledger.open_lots(member_id), member.debt, uow.clock())
+    member, lots = uow.ledger.holding(member_id)
+    return balance_of(lots, member.debt, uow.clock())
 
 
 def get_balance(uow: UnitOfWork, member_id: int) -> BalanceView:
     with uow:
-        member = uow.members.get(member_id)
+        member, lots = uow.ledger.holding(member_id)
         program = uow.programs.get_by_id(member.program_id)
         now = uow.clock()
-        lots = uow.ledger.open_lots(member_id)
         balance = balance_of(lots, member.debt, now)
         soon = now + timedelta(days=30)
         expiring = [

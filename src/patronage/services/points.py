@@ -43,8 +43,7 @@ def redeem_points(
     _positive(points)
 
     def operation(u: UnitOfWork) -> PointsResult:
-        u.members.lock([member_id])
-        member = u.members.get(member_id)
+        member = u.members.get(member_id, lock=True)
         program = u.programs.get_by_id(member.program_id)
         posting = debit(
             u,
@@ -80,8 +79,7 @@ def adjust_points(
         raise InvalidInput("a reason is required for an adjustment", field="reason")
 
     def operation(u: UnitOfWork) -> PointsResult:
-        u.members.lock([member_id])
-        member = u.members.get(member_id)
+        member = u.members.get(member_id, lock=True)
         program = u.programs.get_by_id(member.program_id)
         before = balance_in(u, member_id)
         now = u.clock()

@@ -135,23 +135,34 @@ def read_token(engine: Engine) -> int | None:
 class Reference:
     """The cache as one unit of work sees it: the token is read on first use, inside
     the unit's transaction, so a unit of work always sees what committed before it;
-    then every value is loaded at most once per token. A read-only unit of work may be
-    given a token its caller has just read (the API key check, one round trip)."""
+    then every value is loaded at most once per token. A unit of work may instead be
+    given the token its caller has just read (the API key check, one round trip saved):
+    it then sees reference data as of that read, as if it had run a moment earlier."""
 
-    def __init__(self, session: Session, cache: ReferenceCache, token: int | None = None):
+    def __init__(
+        self,
+        session: Session,
+        cache: ReferenceCache,
+        token: int | None = None,
+        read_only: bool = False,
+    ):
         self._session = session
         self._cache = cache
         self._given = token
+        self._read_only = read_only
         self._values: dict[Any, Any] | None = None
 
     def get(self, key: Any, load: Callable[[], T]) -> T:
-        connection = self._session.connection()
-        if connection.info.get(_WRITTEN):
-            return load()  # our own uncommitted reference writes: no sharing
+        # a read-only unit of work cannot have written reference data: what the cache
+        # holds needs no connection
+        if not self._read_only:
+            connection = self._session.connection()
+            if connection.info.get(_WRITTEN):
+                return load()  # our own uncommitted reference writes: no sharing
         if self._values is None:
             token = self._given
             if token is None:
-                value = connection.execute(_TOKEN).scalar()
+                value = self._session.connection().execute(_TOKEN).scalar()
                 token = None if value is None else int(value)
             self._values = self._cache.values_for(token)
         try:

@@ -185,6 +185,40 @@ class ProgramRepository:
         )
 
 
+# Built once (building a statement costs more than running it): a member with its tier
+# code, by id or by external id, with or without the row lock (PostgreSQL only).
+_MEMBER = (
+    select(
+        MemberRow.id,
+        MemberRow.program_id,
+        MemberRow.external_id,
+        MemberRow.joined_at,
+        MemberRow.name,
+        MemberRow.phone,
+        MemberRow.email,
+        MemberRow.birthday,
+        MemberRow.consents,
+        MemberRow.attributes,
+        TierRow.code.label("tier_code"),
+        MemberRow.tier_since,
+        MemberRow.tier_override_until,
+        MemberRow.debt,
+        MemberRow.erased_at,
+    )
+    .select_from(MemberRow)
+    .outerjoin(TierRow, MemberRow.tier_id == TierRow.id)
+)
+_BY_ID = _MEMBER.where(MemberRow.id == bindparam("member_id"))
+_BY_EXTERNAL_ID = _MEMBER.where(
+    MemberRow.program_id == bindparam("program_id"),
+    MemberRow.external_id == bindparam("external_id"),
+)
+_LOCKED = {
+    False: (_BY_ID, _BY_EXTERNAL_ID),
+    True: tuple(q.with_for_update(of=MemberRow) for q in (_BY_ID, _BY_EXTERNAL_ID)),
+}
+
+
 class MemberRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -211,28 +245,31 @@ class MemberRepository:
     def _query(self) -> Any:
         return select(MemberRow, TierRow.code).outerjoin(TierRow, MemberRow.tier_id == TierRow.id)
 
-    def _locking(self, query: Any, lock: bool) -> Any:
-        """Add ``FOR UPDATE OF members`` on PostgreSQL (SQLite locks the database)."""
-        if lock and self.session.get_bind().dialect.name == "postgresql":
-            return query.with_for_update(of=MemberRow)
-        return query
+    def _one(self, which: int, lock: bool, params: dict[str, Any]) -> Member | None:
+        """Run a prebuilt member query on the session's connection (after flushing what
+        the session holds, as an ORM query would)."""
+        self.session.flush()
+        connection = self.session.connection()
+        locking = lock and connection.dialect.name == "postgresql"
+        found = connection.execute(_LOCKED[locking][which], params).first()
+        if found is None:
+            return None
+        values = found._asdict()
+        values["consents"] = dict(values["consents"] or {})
+        values["attributes"] = dict(values["attributes"] or {})
+        return Member(**values)
 
     def get(self, member_id: int, lock: bool = False) -> Member:
         """One member; ``lock`` also takes the row lock that writes to it need."""
-        query = self._locking(self._query().where(MemberRow.id == member_id), lock)
-        found = self.session.execute(query).first()
+        found = self._one(0, lock, {"member_id": member_id})
         if found is None:
             raise NotFound(f"no member {member_id}", member_id=member_id)
-        return self._to_domain(found[0], found[1])
+        return found
 
     def by_external_id(
         self, program_id: int, external_id: str, lock: bool = False
     ) -> Member | None:
-        query = self._query().where(
-            MemberRow.program_id == program_id, MemberRow.external_id == external_id
-        )
-        found = self.session.execute(self._locking(query, lock)).first()
-        return None if found is None else self._to_domain(found[0], found[1])
+        return self._one(1, lock, {"program_id": program_id, "external_id": external_id})
 
     def ids_by_external_id(self, program_id: int, external_ids: Sequence[str]) -> dict[str, int]:
         rows = self.session.execute(
@@ -449,19 +486,67 @@ def _entry(row: LedgerEntryRow) -> Entry:
     )
 
 
+_NET_EARNED = select(func.coalesce(func.sum(LedgerEntryRow.points), 0)).where(
+    LedgerEntryRow.member_id == bindparam("member_id"),
+    LedgerEntryRow.kind.in_(("earn", "reverse")),
+    LedgerEntryRow.occurred_at >= bindparam("start"),
+    LedgerEntryRow.occurred_at <= bindparam("end"),
+)
+
+
+class PointsHolder(NamedTuple):
+    """What a balance read needs of a member, beside the lots."""
+
+    program_id: int
+    tier_code: str | None
+    debt: int
+
+
+# Built once: a balance read is the hottest request, and building a statement costs more
+# than running it. The member and its open lots in one round trip (one row per lot, or
+# one row with no lot).
+_OPEN_LOT = (
+    LotRow.id,
+    LotRow.remaining,
+    LotRow.earned_at,
+    LotRow.available_at,
+    LotRow.expires_at,
+)
+_OPEN_LOTS = (
+    select(*_OPEN_LOT)
+    .where(LotRow.member_id == bindparam("member_id"), LotRow.remaining > 0)
+    .order_by(LotRow.id)
+)
+_HOLDING = (
+    select(MemberRow.program_id, TierRow.code, MemberRow.debt, *_OPEN_LOT)
+    .select_from(MemberRow)
+    .outerjoin(TierRow, MemberRow.tier_id == TierRow.id)
+    .outerjoin(LotRow, (LotRow.member_id == MemberRow.id) & (LotRow.remaining > 0))
+    .where(MemberRow.id == bindparam("member_id"))
+    .order_by(LotRow.id)
+)
+
+
 class LedgerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def holding(self, member_id: int) -> tuple[PointsHolder, list[Lot]]:
+        """The member's program, tier and debt, and its lots with points left (expired
+        or not), in one statement run on the connection (no ORM objects are made)."""
+        self.session.flush()
+        rows = self.session.connection().execute(_HOLDING, {"member_id": member_id}).all()
+        if not rows:
+            raise NotFound(f"no member {member_id}", member_id=member_id)
+        first = rows[0]
+        lots = [Lot(*row[3:]) for row in rows if row[3] is not None]
+        return PointsHolder(first[0], first[1], first[2]), lots
+
     def open_lots(self, member_id: int) -> list[Lot]:
         """Lots with points left, expired or not (callers decide what counts now)."""
-        rows = self.session.scalars(
-            select(LotRow)
-            .where(LotRow.member_id == member_id, LotRow.remaining > 0)
-            .order_by(LotRow.id)
-            .execution_options(populate_existing=True)
-        )
-        return [_lot(r) for r in rows]
+        self.session.flush()
+        rows = self.session.connection().execute(_OPEN_LOTS, {"member_id": member_id})
+        return [Lot(*row) for row in rows]
 
     def lot_rows(self, member_id: int) -> list[LotRow]:
         return list(
@@ -562,14 +647,9 @@ class LedgerRepository:
 
     def net_earned(self, member_id: int, start: datetime, end: datetime) -> int:
         """Points earned less points reversed in [start, end]: what tiers qualify on."""
-        total = self.session.scalar(
-            select(func.coalesce(func.sum(LedgerEntryRow.points), 0)).where(
-                LedgerEntryRow.member_id == member_id,
-                LedgerEntryRow.kind.in_(("earn", "reverse")),
-                LedgerEntryRow.occurred_at >= start,
-                LedgerEntryRow.occurred_at <= end,
-            )
-        )
+        self.session.flush()
+        params = {"member_id": member_id, "start": start, "end": end}
+        total = self.session.connection().execute(_NET_EARNED, params).scalar()
         return int(total or 0)
 
     def due_lots(self, program_id: int, as_of: datetime, limit: int) -> list[LotRow]:

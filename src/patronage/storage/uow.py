@@ -50,8 +50,8 @@ class UnitOfWork:
 
     ``read_only`` units of work only read (storage.db.reader): no transaction round
     trips on PostgreSQL, no queueing behind writers on SQLite.
-    A read-only unit of work may be given the ``reference_token`` its caller has just
-    read (storage/reference.py); others read it when first needed."""
+    A unit of work may be given the ``reference_token`` its caller has just read
+    (storage/reference.py); otherwise it reads the token when first needed."""
 
     def __init__(
         self,
@@ -69,7 +69,9 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         bind = reader(self.engine) if self.read_only else self.engine
         self.session = Session(bind, expire_on_commit=False, autoflush=True)
-        self.reference = Reference(self.session, cache_of(self.engine), self.reference_token)
+        self.reference = Reference(
+            self.session, cache_of(self.engine), self.reference_token, self.read_only
+        )
         self.session.info["reference"] = self.reference  # for repositories made from a session
         self.programs = ProgramRepository(self.session, self.reference)
         self.members = MemberRepository(self.session)
