@@ -47,6 +47,16 @@ def wrk(
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and its children (the server's workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0.0
+    for p in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def run(base: str, env: dict[str, str], rate: float, seconds: float) -> list[dict[str, float]]:
     processes = [wrk(kind, rate * share, seconds, base, env) for kind, share in MIX]
     results = []
@@ -85,7 +95,9 @@ def main() -> None:
     try:
         wait_for(base)
         run(base, {**env, "PATRONAGE_LOAD_RUN": "warm"}, args.rate / 5, 3)  # warm-up
+        cpu = cpu_seconds(server.pid)
         results = run(base, {**env, "PATRONAGE_LOAD_RUN": "load"}, args.rate, args.seconds)
+        cpu = cpu_seconds(server.pid) - cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -97,6 +109,8 @@ def main() -> None:
         f"load: {args.rate:.0f} req/s offered for {args.seconds:.0f}s, {served:.0f} req/s served, "
         f"{failures} failures, {late} late sends, {args.workers} server workers, PostgreSQL"
     )
+    requests = sum(r["requests"] for r in results)
+    print(f"  server CPU {1000 * cpu / requests:.2f} ms per request")
     for r in results:
         print(
             f"  {r['kind']:<9} {r['requests'] / r['seconds']:6.0f}/s  p50 {r['p50']:7.1f} ms  "

@@ -1,8 +1,8 @@
 """Members, their balances, ledgers and explanations, redemptions and adjustments.
 
-A member and a balance are read on the event loop (``async def``): each is one or two
-short statements that wait for no lock, cheaper than a hop to a worker thread. Writes
-and longer reads run in the thread pool."""
+The counter's requests run on the event loop (``async def``): reading a member or a
+balance and redeeming points are a few short statements, cheaper than a hop to a
+worker thread and back (ADR 0009). Longer reads and rarer writes run in the pool."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def explanation(member_id: MemberPath, uow: ReadUow, principal: AnyRole) -> Expl
 
 
 @router.post("/{member_id}/redemptions", status_code=201, response_model=PointsOut)
-def redeem(
+async def redeem(
     member_id: MemberPath,
     body: RedemptionIn,
     uow: Uow,
