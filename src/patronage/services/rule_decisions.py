@@ -19,6 +19,7 @@ from patronage.domain.rules import (
     RuleTrace,
     action_cashback,
     action_points,
+    cap_starts,
     choose,
     distribute,
     earns,
@@ -224,10 +225,7 @@ def _allowed(run: _Decision, campaign: Campaign, ctrace: CampaignTrace) -> int:
     if campaign.caps and allowed > 0:
         if run.usage is None:  # one query for every capped campaign of the event
             capped = sorted({c.id or 0 for _, c in run.candidates if c is not None and c.caps})
-            starts = {
-                p: period_start(p, run.at, run.program.timezone, None)
-                for p in ("day", "week", "month")
-            }
+            starts = cap_starts(run.at, run.program.timezone)
             run.usage = run.state.cap_usage(run.member_id, capped, starts)
         taken = run.usage[campaign.id]
         for period, cap in campaign.caps.items():

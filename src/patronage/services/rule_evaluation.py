@@ -14,7 +14,13 @@ from typing import Any
 
 from patronage.domain.members import Member
 from patronage.domain.program import Program
-from patronage.domain.rules import MemberFacts, event_context, member_context
+from patronage.domain.rules import (
+    CAP_PERIODS,
+    MemberFacts,
+    cap_starts,
+    event_context,
+    member_context,
+)
 from patronage.services.cashback import pay_cashback
 from patronage.services.rule_decisions import Award, AwardTotals, decide
 from patronage.storage.rules_repository import Candidates, RulesRepository
@@ -38,28 +44,53 @@ NO_AWARDS = Awards()
 
 class LiveState:
     """Caps and limits counted from the stored awards (under the member's lock); budgets
-    as read with the rules (the conditional UPDATE at spending time has the last word)."""
+    as read then (the conditional UPDATE at spending time has the last word). The spent
+    budget and the cap usage of every campaign with a budget or caps are read by one
+    query, when the decision first needs either."""
 
-    def __init__(self, repo: RulesRepository, spent: dict[int, int]) -> None:
+    def __init__(
+        self,
+        repo: RulesRepository,
+        candidates: Candidates,
+        member_id: int,
+        at: datetime,
+        timezone: str,
+    ) -> None:
         self.repo = repo
-        self.spent = spent
+        self.member_id = member_id
+        self.at = at
+        self.timezone = timezone
+        self.campaigns = sorted(
+            {c.id or 0 for _, c in candidates if c is not None and (c.caps or c.budget is not None)}
+        )
+        self.spent: dict[int, int] | None = None
+        self.usage: dict[int, dict[str, int]] = {}
+
+    def _read(self, starts: dict[str, datetime]) -> dict[int, int]:
+        if self.spent is None:
+            read = self.repo.campaign_state(self.member_id, self.campaigns, starts)
+            self.spent, self.usage = read
+        return self.spent
 
     def cap_usage(
         self, member_id: int, campaign_ids: Sequence[int], starts: dict[str, datetime]
     ) -> dict[int, dict[str, int]]:
-        return self.repo.cap_usage(member_id, campaign_ids, starts)
+        assert member_id == self.member_id
+        self._read(starts)
+        return {cid: self.usage.get(cid, dict.fromkeys(CAP_PERIODS, 0)) for cid in campaign_ids}
 
     def award_count(self, member_id: int, rule_code: str, since: datetime) -> int:
         return self.repo.award_count(member_id, rule_code, since)
 
     def budget(self, campaign_id: int) -> tuple[int | None, int]:
-        return None, self.spent.get(campaign_id, 0)
+        spent = self._read(cap_starts(self.at, self.timezone))
+        return None, spent.get(campaign_id, 0)
 
 
 def load_candidates(
     uow: UnitOfWork, program: Program, event_type: str, statuses: Sequence[str] = ("active",)
-) -> tuple[Candidates, dict[int, int]]:
-    """The rules that may fire, with their campaigns; and each campaign's spent budget."""
+) -> Candidates:
+    """The rules that may fire, with their campaigns."""
     return RulesRepository(uow.session).live(program.id or 0, event_type, list(statuses))
 
 
@@ -106,13 +137,14 @@ def awards_for(
     """The points the program's active rules add to this event, spent from campaign
     budgets and recorded against caps; and the cashback they pay, credited to the
     member's wallet in this same transaction. Called with the member's row locked."""
-    candidates, spent = load_candidates(uow, program, request.type)
+    candidates = load_candidates(uow, program, request.type)
     if not candidates:
         return NO_AWARDS
     repo = RulesRepository(uow.session)
+    at = request.occurred_at
     evaluation = decide(
         candidates,
-        LiveState(repo, spent),
+        LiveState(repo, candidates, member.id, at, program.timezone),
         program,
         member.id,
         _event_of(program, request),
@@ -185,7 +217,7 @@ def _spend_budgets(
     for a in awards:
         if a.campaign_id is not None and budgets.get(a.campaign_id) is not None:
             wanted[a.campaign_id] = wanted.get(a.campaign_id, 0) + a.points
-    granted = {cid: repo.spend_budget(cid, wanted[cid]) for cid in sorted(wanted)}
+    granted = repo.spend_budgets(wanted)
     out = []
     for a in awards:
         if a.campaign_id in granted and not a.cashback_minor:  # cashback: no points budget

@@ -41,7 +41,6 @@ _LIVE = (
         _R.status.in_(bindparam("statuses", expanding=True)),
     )
 )
-_SPENT = select(_C.id, _C.spent).where(_C.id.in_(bindparam("ids", expanding=True)))
 
 
 def _since(name: str) -> Any:
@@ -53,20 +52,57 @@ def _since(name: str) -> Any:
     )
 
 
-_USAGE = (
+# What caps and budgets are checked against: each campaign's spent budget, and the points
+# the member got from it since the start of this day, week and month, and in all.
+_CAMPAIGN_STATE = (
     select(
-        _A.campaign_id,
+        _C.id,
+        _C.spent,
         _since("day"),
         _since("week"),
         _since("month"),
         func.coalesce(func.sum(_A.points), 0),
     )
-    .where(
-        _A.member_id == bindparam("member_id"),
-        _A.campaign_id.in_(bindparam("campaign_ids", expanding=True)),
+    .select_from(
+        CampaignRow.__table__.outerjoin(
+            RuleAwardRow.__table__,
+            and_(_A.campaign_id == _C.id, _A.member_id == bindparam("member_id")),
+        )
     )
-    .group_by(_A.campaign_id)
+    .where(_C.id.in_(bindparam("campaign_ids", expanding=True)))
+    .group_by(_C.id, _C.spent)
 )
+_SPEND: dict[tuple[int, bool], Any] = {}
+
+
+def _spend_statement(count: int, postgres: bool) -> Any:
+    """One conditional UPDATE for ``count`` campaigns (``id{i}`` takes ``points{i}``,
+    ids ascending), returning the ids it spent from. On PostgreSQL the rows are first
+    locked in id order, so concurrent events that spend from the same campaigns wait
+    for each other instead of deadlocking; a row changed meanwhile is re-checked."""
+    statement = _SPEND.get((count, postgres))
+    if statement is None:
+        ids = [bindparam(f"id{i}", type_=_C.id.type) for i in range(count)]
+        points = [bindparam(f"points{i}", type_=_C.spent.type) for i in range(count)]
+        wanted = case(*zip(ids, points, strict=True), value=_C.id)
+        statement = (
+            update(CampaignRow.__table__)  # type: ignore[arg-type]
+            .where(_C.id.in_(ids), _C.spent + wanted <= _C.budget)
+            .values(spent=_C.spent + wanted)
+            .returning(_C.id)
+        )
+        if postgres:
+            locked = (
+                select(_C.id)
+                .where(_C.id.in_(ids))
+                .order_by(_C.id)
+                .with_for_update()
+                .cte("locked")
+                .prefix_with("MATERIALIZED")
+            )
+            statement = statement.where(_C.id.in_(select(locked.c.id)))
+        statement = _SPEND[(count, postgres)] = statement
+    return statement
 
 
 # Domain objects of the rows, kept per distinct row: the earn path builds no new
@@ -149,12 +185,10 @@ class RulesRepository:
 
     # --- the earn path: one query for what may fire -----------------------------------
 
-    def live(
-        self, program_id: int, event_type: str, statuses: Sequence[str]
-    ) -> tuple[Candidates, dict[int, int]]:
+    def live(self, program_id: int, event_type: str, statuses: Sequence[str]) -> Candidates:
         """Current versions of the rules for this event type, each with its campaign (or
-        None); and the budget each campaign has spent so far. The definitions come from
-        the reference cache (storage/reference.py); the budgets spent are always read."""
+        None). From the reference cache (storage/reference.py): a campaign's ``spent``
+        is not part of it (:meth:`campaign_state` reads it)."""
         params = {"program_id": program_id, "event_type": event_type, "statuses": statuses}
 
         def load() -> Candidates:
@@ -166,33 +200,29 @@ class RulesRepository:
 
         reference: Reference | None = self.session.info.get("reference")
         key = ("live_rules", program_id, event_type, tuple(statuses))
-        candidates = reference.get(key, load) if reference is not None else load()
-        campaigns = sorted({c.id for _, c in candidates if c is not None and c.id is not None})
-        if not campaigns:
-            return candidates, {}
-        rows = self.session.execute(_SPENT, {"ids": campaigns}).all()
-        return candidates, {campaign_id: int(spent or 0) for campaign_id, spent in rows}
+        return reference.get(key, load) if reference is not None else load()
 
-    def cap_usage(
+    def campaign_state(
         self, member_id: int, campaign_ids: Sequence[int], starts: dict[str, datetime]
-    ) -> dict[int, dict[str, int]]:
-        """Points the member got from each campaign since the start of this day, week
-        and month, and in all (awards only happen while a campaign runs, so that is the
-        campaign's total). One query for all the campaigns of an event."""
+    ) -> tuple[dict[int, int], dict[int, dict[str, int]]]:
+        """Each campaign's spent budget; and the points the member got from it since the
+        start of this day, week and month, and in all (awards only happen while a
+        campaign runs, so that is the campaign's total). One query for all of them."""
         rows = self.session.execute(
-            _USAGE, {"member_id": member_id, "campaign_ids": list(campaign_ids), **starts}
+            _CAMPAIGN_STATE,
+            {"member_id": member_id, "campaign_ids": list(campaign_ids), **starts},
         )
-        usage = {
-            cid: dict.fromkeys(("day", "week", "month", "campaign"), 0) for cid in campaign_ids
-        }
-        for cid, day, week, month, total in rows:
+        spent: dict[int, int] = {}
+        usage: dict[int, dict[str, int]] = {}
+        for cid, spent_so_far, day, week, month, total in rows:
+            spent[cid] = int(spent_so_far or 0)
             usage[cid] = {
                 "day": int(day),
                 "week": int(week),
                 "month": int(month),
                 "campaign": int(total),
             }
-        return usage
+        return spent, usage
 
     def award_count(self, member_id: int, rule_code: str, since: datetime) -> int:
         a = RuleAwardRow.__table__.c
@@ -229,6 +259,23 @@ class RulesRepository:
             budget, spent = self.budget(campaign_id)
             want = min(want, (budget or 0) - spent)
         return 0
+
+    def spend_budgets(self, wanted: dict[int, int]) -> dict[int, int]:
+        """Take ``wanted[c]`` points from each campaign's budget; return what each granted.
+        One statement when every campaign has room (campaigns locked in id order); a
+        campaign without room for all of it then gets what is left (:meth:`spend_budget`,
+        under the lock the statement took)."""
+        ids = sorted(c for c, points in wanted.items() if points > 0)
+        granted = dict.fromkeys(wanted, 0)
+        if not ids:
+            return granted
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        params = {f"id{i}": cid for i, cid in enumerate(ids)}
+        params.update({f"points{i}": wanted[cid] for i, cid in enumerate(ids)})
+        done = set(self.session.scalars(_spend_statement(len(ids), postgres), params))
+        for cid in ids:
+            granted[cid] = wanted[cid] if cid in done else self.spend_budget(cid, wanted[cid])
+        return granted
 
     def add_awards(self, rows: list[dict[str, Any]]) -> None:
         if rows:
