@@ -8,7 +8,7 @@ conditional UPDATE that can never pass it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,8 @@ from patronage.storage.uow import UnitOfWork
 @dataclass(frozen=True)
 class Awards(AwardTotals):
     awards: tuple[Award, ...] = ()
+    budgets: dict[int, int] = field(default_factory=dict)
+    """Points still to take from each campaign's budget (:func:`spend_deferred`)."""
 
     @property
     def details(self) -> dict[str, Any]:
@@ -126,6 +128,11 @@ def _mentions(candidates: Candidates, fact: str) -> bool:
     )
 
 
+class BudgetTakenMeanwhile(Exception):  # noqa: N818 - names what happened
+    """A concurrent event took budget this event's decision counted on: the event must
+    run again, with ``defer_budgets`` False."""
+
+
 def awards_for(
     uow: UnitOfWork,
     program: Program,
@@ -133,10 +140,15 @@ def awards_for(
     request: Any,
     event_id: int,
     base_points: int,
+    defer_budgets: bool = False,
 ) -> Awards:
     """The points the program's active rules add to this event, spent from campaign
     budgets and recorded against caps; and the cashback they pay, credited to the
-    member's wallet in this same transaction. Called with the member's row locked."""
+    member's wallet in this same transaction. Called with the member's row locked.
+
+    With ``defer_budgets`` the budgets are only read here: the caller spends them with
+    :func:`spend_deferred` as its last write, so the campaign rows stay locked for
+    the commit only (concurrent events earning from one campaign wait for each other)."""
     candidates = load_candidates(uow, program, request.type)
     if not candidates:
         return NO_AWARDS
@@ -148,16 +160,28 @@ def awards_for(
         program,
         member.id,
         _event_of(program, request),
-        _member_of(uow, program, member, candidates, request.occurred_at),
+        _member_of(uow, program, member, candidates, at),
         base_points,
-        request.occurred_at,
+        at,
     )
     if not evaluation.awards:
         return NO_AWARDS
-    awards = _spend_budgets(repo, evaluation.awards, candidates)
+    wanted = _budget_wanted(evaluation.awards, candidates)
+    if defer_budgets:
+        awards, pending = evaluation.awards, wanted
+    else:
+        awards, pending = _granted(evaluation.awards, repo.spend_budgets(wanted)), {}
     repo.add_awards([_award_row(program, member, event_id, request, a) for a in awards])
     pay_cashback(uow, member, awards, request.order_id)
-    return Awards(tuple(awards))
+    return Awards(tuple(awards), pending)
+
+
+def spend_deferred(uow: UnitOfWork, awards: Awards) -> None:
+    """Take the points ``awards`` were decided with from their campaigns' budgets, in one
+    statement; raise :class:`BudgetTakenMeanwhile` when a campaign no longer has room
+    (the transaction must then be rolled back)."""
+    if awards.budgets and not RulesRepository(uow.session).spend_whole(awards.budgets):
+        raise BudgetTakenMeanwhile(sorted(awards.budgets))
 
 
 def _event_of(program: Program, request: Any) -> dict[str, Any]:
@@ -206,18 +230,21 @@ def _award_row(
     }
 
 
-def _spend_budgets(
-    repo: RulesRepository, awards: list[Award], candidates: Candidates
-) -> list[Award]:
-    """Take each campaign's points from its budget (campaigns in id order, so concurrent
-    events lock them in one order). What a concurrent event took first is not awarded.
-    Cashback awards pass untouched: a points budget does not limit money."""
+def _budget_wanted(awards: list[Award], candidates: Candidates) -> dict[int, int]:
+    """The points each budgeted campaign's awards ask of its budget."""
     budgets = {c.id: c.budget for _, c in candidates if c is not None}
     wanted: dict[int, int] = {}
     for a in awards:
         if a.campaign_id is not None and budgets.get(a.campaign_id) is not None:
             wanted[a.campaign_id] = wanted.get(a.campaign_id, 0) + a.points
-    granted = repo.spend_budgets(wanted)
+    return wanted
+
+
+def _granted(awards: list[Award], granted: dict[int, int]) -> list[Award]:
+    """The awards within what each campaign's budget granted (campaigns are spent in id
+    order, so concurrent events lock them in one order). What a concurrent event took
+    first is not awarded. Cashback awards pass untouched: a points budget does not
+    limit money."""
     out = []
     for a in awards:
         if a.campaign_id in granted and not a.cashback_minor:  # cashback: no points budget

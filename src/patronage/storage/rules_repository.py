@@ -72,36 +72,32 @@ _CAMPAIGN_STATE = (
     .where(_C.id.in_(bindparam("campaign_ids", expanding=True)))
     .group_by(_C.id, _C.spent)
 )
-_SPEND: dict[tuple[int, bool], Any] = {}
+# Campaign rows locked in id order (as an UPDATE of their counters locks them: the
+# key-share locks of awards inserted by concurrent events do not conflict).
+_LOCK_CAMPAIGNS = (
+    select(_C.id)
+    .where(_C.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_C.id)
+    .with_for_update(key_share=True)
+)
+_SPEND: dict[int, Any] = {}
 
 
-def _spend_statement(count: int, postgres: bool) -> Any:
-    """One conditional UPDATE for ``count`` campaigns (``id{i}`` takes ``points{i}``,
-    ids ascending), returning the ids it spent from. On PostgreSQL the rows are first
-    locked in id order, so concurrent events that spend from the same campaigns wait
-    for each other instead of deadlocking; a row changed meanwhile is re-checked."""
-    statement = _SPEND.get((count, postgres))
+def _spend_statement(count: int) -> Any:
+    """One conditional UPDATE for ``count`` campaigns (``id{i}`` takes ``points{i}``),
+    returning the ids it spent from: the spent counter never passes the budget (on
+    PostgreSQL a row another transaction changed meanwhile is re-checked)."""
+    statement = _SPEND.get(count)
     if statement is None:
         ids = [bindparam(f"id{i}", type_=_C.id.type) for i in range(count)]
         points = [bindparam(f"points{i}", type_=_C.spent.type) for i in range(count)]
         wanted = case(*zip(ids, points, strict=True), value=_C.id)
-        statement = (
+        statement = _SPEND[count] = (
             update(CampaignRow.__table__)  # type: ignore[arg-type]
             .where(_C.id.in_(ids), _C.spent + wanted <= _C.budget)
             .values(spent=_C.spent + wanted)
             .returning(_C.id)
         )
-        if postgres:
-            locked = (
-                select(_C.id)
-                .where(_C.id.in_(ids))
-                .order_by(_C.id)
-                .with_for_update()
-                .cte("locked")
-                .prefix_with("MATERIALIZED")
-            )
-            statement = statement.where(_C.id.in_(select(locked.c.id)))
-        statement = _SPEND[(count, postgres)] = statement
     return statement
 
 
@@ -262,20 +258,32 @@ class RulesRepository:
 
     def spend_budgets(self, wanted: dict[int, int]) -> dict[int, int]:
         """Take ``wanted[c]`` points from each campaign's budget; return what each granted.
-        One statement when every campaign has room (campaigns locked in id order); a
-        campaign without room for all of it then gets what is left (:meth:`spend_budget`,
-        under the lock the statement took)."""
-        ids = sorted(c for c, points in wanted.items() if points > 0)
+        One UPDATE when every campaign has room; a campaign without room for all of it
+        then gets what is left (:meth:`spend_budget`, under the lock already taken)."""
         granted = dict.fromkeys(wanted, 0)
+        done = self._spend(wanted)
+        for cid, points in sorted(wanted.items()):
+            if points > 0:
+                granted[cid] = points if cid in done else self.spend_budget(cid, points)
+        return granted
+
+    def spend_whole(self, wanted: dict[int, int]) -> bool:
+        """Take ``wanted[c]`` points from each campaign's budget by one UPDATE; False when
+        a campaign lacks room (what the others gave is then to be rolled back)."""
+        return self._spend(wanted) >= {c for c, points in wanted.items() if points > 0}
+
+    def _spend(self, wanted: dict[int, int]) -> set[int]:
+        """The campaigns one conditional UPDATE could take their points from. Several
+        campaigns are first locked in id order (PostgreSQL), so that concurrent events
+        spending from the same ones wait for each other instead of deadlocking."""
+        ids = sorted(c for c, points in wanted.items() if points > 0)
         if not ids:
-            return granted
-        postgres = self.session.get_bind().dialect.name == "postgresql"
+            return set()
+        if len(ids) > 1 and self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(_LOCK_CAMPAIGNS, {"ids": ids})
         params = {f"id{i}": cid for i, cid in enumerate(ids)}
         params.update({f"points{i}": wanted[cid] for i, cid in enumerate(ids)})
-        done = set(self.session.scalars(_spend_statement(len(ids), postgres), params))
-        for cid in ids:
-            granted[cid] = wanted[cid] if cid in done else self.spend_budget(cid, wanted[cid])
-        return granted
+        return set(self.session.scalars(_spend_statement(len(ids)), params))
 
     def add_awards(self, rows: list[dict[str, Any]]) -> None:
         if rows:
