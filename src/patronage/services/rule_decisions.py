@@ -103,9 +103,25 @@ class _Decision:
     event: dict[str, Any]
     base_points: int
     at: datetime
+    member: dict[str, Any]
     context: Any
-    segment_context: Any
     usage: dict[int, dict[str, int]] | None = None
+    segment_context: Any = None  # built when a campaign first has a segment
+    segments: dict[str, bool] = field(default_factory=dict)
+
+    def in_segment(self, campaign: Campaign) -> bool:
+        """Whether the member is in the campaign's segment: each expression is evaluated
+        once per decision (one that fails, for each campaign, so each is logged)."""
+        source = campaign.segment or ""
+        found = self.segments.get(source)
+        if found is None:
+            if self.segment_context is None:
+                self.segment_context = cel.Context({"member": self.member})
+            outcome = evaluate(source, self.segment_context, f"{campaign.code} segment")
+            if outcome.error is None:
+                self.segments[source] = outcome.value
+            found = outcome.value
+        return found
 
 
 def decide(
@@ -132,8 +148,8 @@ def decide(
         event,
         base_points,
         at,
+        member,
         cel.Context({"event": event, "member": member}),
-        cel.Context({"member": member}),
     )
     for campaign, rules in _groups(candidates):
         ctrace = None if campaign is None else _campaign_trace(run, campaign, live_campaigns)
@@ -172,8 +188,7 @@ def _campaign_trace(run: _Decision, campaign: Campaign, live: bool) -> CampaignT
     switched_on = campaign.status == "active" if live else campaign.status != "disabled"
     ctrace.running = campaign.running(run.at) and switched_on
     if campaign.segment:
-        outcome = evaluate(campaign.segment, run.segment_context, f"{campaign.code} segment")
-        ctrace.in_segment = outcome.value
+        ctrace.in_segment = run.in_segment(campaign)
     return ctrace
 
 

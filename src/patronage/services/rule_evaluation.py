@@ -1,8 +1,9 @@
 """Earning rules on the earn path: the awards of one purchase or custom event.
 
 :func:`awards_for` runs once per event, with the member's row already locked: caps and
-frequency limits are counted under that lock, and a campaign's budget is spent by one
-conditional UPDATE that can never pass it.
+frequency limits are counted under that lock, and campaign budgets are spent by one
+conditional UPDATE that can never pass them, as the event's last statement when the
+caller defers it (docs/adr/0010-campaign-budgets-spent-last.md).
 """
 
 from __future__ import annotations
