@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 from tests.factories import Shop
 
 from patronage.clock import FixedClock
@@ -19,6 +19,7 @@ from patronage.services import rules
 from patronage.services.balances import explain_balance
 from patronage.services.events import EventRequest, record_event
 from patronage.services.tiers import override_tier
+from patronage.storage.rules_repository import RulesRepository
 from patronage.storage.rules_tables import CampaignRow
 from patronage.storage.tables import LedgerEntryRow, metadata
 
@@ -183,6 +184,34 @@ def test_budget_at_its_edge(shop: Shop) -> None:
     assert spent(shop, "small") == 25
 
 
+def test_budgets_of_two_campaigns_spent_together(shop: Shop) -> None:
+    member = shop.member()
+    campaign(shop, code="a", budget=15)
+    campaign(shop, code="b", budget=100)
+    shop.rule(code="ten-a", campaign="a", action="bonus", value=10)
+    shop.rule(code="ten-b", campaign="b", action="bonus", value=10)
+    assert [shop.buy(member, "1.00").points_earned for _ in range(3)] == [21, 16, 11]
+    assert (spent(shop, "a"), spent(shop, "b")) == (15, 30)
+
+
+def test_spending_budgets_grants_what_is_left(shop: Shop) -> None:
+    campaign(shop, code="a", budget=5)
+    campaign(shop, code="b", budget=50)
+    with shop.uow() as uow:
+        ids = list(uow.session.scalars(select(CampaignRow.id).order_by(CampaignRow.code)))
+        repo = RulesRepository(uow.session)
+        assert not repo.spend_whole({ids[0]: 10, ids[1]: 10})
+        uow.rollback()
+        assert repo.spend_budgets({ids[0]: 10, ids[1]: 10, 999: 0}) == {
+            ids[0]: 5,
+            ids[1]: 10,
+            999: 0,
+        }
+        assert repo.spend_whole({ids[1]: 40}) and not repo.spend_whole({ids[1]: 1})
+        uow.commit()
+    assert (spent(shop, "a"), spent(shop, "b")) == (5, 50)
+
+
 def test_caps_per_day_week_and_campaign(shop: Shop) -> None:
     member = shop.member()
     campaign(shop, code="c", caps={"day": 15, "week": 25, "campaign": 30})
@@ -320,3 +349,61 @@ def test_budget_is_never_overspent_under_concurrency(engine: Engine) -> None:
     with shop.uow() as uow:
         issued = uow.session.scalar(text("SELECT coalesce(sum(points), 0) FROM rule_awards"))
     assert issued == 95 == spent(shop, "tiny")
+
+
+def test_two_budgets_under_concurrency_never_overspent_nor_deadlocked(engine: Engine) -> None:
+    shop = Shop(engine, FixedClock(SATURDAY))
+    campaign(shop, code="one", budget=60)
+    campaign(shop, code="two", budget=95)
+    shop.rule(code="five", campaign="one", action="bonus", value=5)
+    shop.rule(code="seven", campaign="two", action="bonus", value=7)
+    members = [shop.member(f"d{i}") for i in range(8)]
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for j in range(5):
+                shop.buy(members[n], "1.00", order_id=f"d{n}-{j}")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with shop.uow() as uow:
+        issued = uow.session.scalar(text("SELECT coalesce(sum(points), 0) FROM rule_awards"))
+    assert (spent(shop, "one"), spent(shop, "two")) == (60, 95)
+    assert issued == 60 + 95
+
+
+def test_budget_taken_meanwhile_is_decided_again(engine: Engine) -> None:
+    """The event spends budgets by its last statement: when a concurrent event took what
+    its decision counted on, it is recorded again and gets what is left."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: nothing is taken meanwhile")
+    shop = Shop(engine, FixedClock(SATURDAY))
+    member = shop.member()
+    campaign(shop, code="small", budget=25)
+    shop.rule(code="ten", campaign="small", action="bonus", value=10)
+    taken: list[str] = []
+
+    def take_meanwhile(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("INSERT INTO rule_awards") and not taken:
+            taken.append(statement)
+            with engine.connect() as other:  # a concurrent event's spend, committed
+                other.execute(text("UPDATE campaigns SET spent = 20 WHERE code = 'small'"))
+                other.commit()
+
+    event.listen(engine, "before_cursor_execute", take_meanwhile)
+    try:
+        result = shop.buy(member, "1.00")
+    finally:
+        event.remove(engine, "before_cursor_execute", take_meanwhile)
+    assert taken and result.points_earned == 1 + 5
+    assert spent(shop, "small") == 25
+    with shop.uow() as uow:
+        assert uow.session.scalar(text("SELECT sum(points) FROM rule_awards")) == 5
+        assert uow.session.scalar(text("SELECT count(*) FROM orders")) == 1

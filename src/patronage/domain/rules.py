@@ -243,6 +243,12 @@ def period_start(period: str, at: datetime, timezone: str, campaign: Campaign | 
     return datetime.combine(start, time(0), zone).astimezone(UTC)
 
 
+def cap_starts(at: datetime, timezone: str) -> dict[str, datetime]:
+    """Starts of the day, week and month holding ``at``: what campaign caps count from
+    (a campaign's own total counts from its start)."""
+    return {p: period_start(p, at, timezone, None) for p in ("day", "week", "month")}
+
+
 # --- actions -----------------------------------------------------------------------------
 
 

@@ -61,7 +61,7 @@ def can_replay(uow: UnitOfWork, program: Program) -> bool:
     return (
         program.tier_metric == "points"
         and not uow.memberships.any_plan_multiplies_earning()
-        and not any(rules.live(program_id, kind, ["active"])[0] for kind in ("purchase", "refund"))
+        and not any(rules.live(program_id, kind, ["active"]) for kind in ("purchase", "refund"))
         and not any(
             uow.webhooks.listening(program_id, event) for event in ("points.earned", "tier.changed")
         )

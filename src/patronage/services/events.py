@@ -132,7 +132,7 @@ def _store_event(uow: UnitOfWork, program: Program, member: Member, request: Eve
 
 
 def _purchase(
-    uow: UnitOfWork, program: Program, member: Member, request: EventRequest
+    uow: UnitOfWork, program: Program, member: Member, request: EventRequest, defer: bool
 ) -> EventResult:
     order_id = request.order_id or ""  # a second purchase of an order fails at add_order
     event_id = _store_event(uow, program, member, request)
@@ -141,7 +141,7 @@ def _purchase(
     paid = membership.benefit_at(uow, member.id, request.occurred_at)
     multiplier = tier.multiplier * (paid.earn_multiplier if paid else 1)
     points = points_for_amount(amount, program.earn_rate, multiplier)
-    awards = rules.awards_for(uow, program, member, request, event_id, points)
+    awards = rules.awards_for(uow, program, member, request, event_id, points, defer)
     base_points, points = points, points + awards.points
     lot_id, repaid = None, 0
     if points > 0:
@@ -173,6 +173,7 @@ def _purchase(
         occurred_at=request.occurred_at,
     )
     new_tier = tiers.requalify_after_activity(uow, program, member, request.occurred_at, points)
+    rules.spend_deferred(uow, awards)  # last: the campaign rows stay locked only to the commit
     return EventResult(
         event_id,
         member.id,
@@ -225,10 +226,10 @@ def _refund(
 
 
 def _custom(
-    uow: UnitOfWork, program: Program, member: Member, request: EventRequest
+    uow: UnitOfWork, program: Program, member: Member, request: EventRequest, defer: bool
 ) -> EventResult:
     event_id = _store_event(uow, program, member, request)
-    awards = rules.awards_for(uow, program, member, request, event_id, 0)
+    awards = rules.awards_for(uow, program, member, request, event_id, 0, defer)
     if awards.points:
         credit(
             uow,
@@ -240,6 +241,7 @@ def _custom(
             event_id=event_id,
             details=awards.details,
         )
+    rules.spend_deferred(uow, awards)
     return EventResult(
         event_id,
         member.id,
@@ -252,9 +254,15 @@ def _custom(
 
 
 def apply_event(
-    uow: UnitOfWork, request: EventRequest, create_members: bool = False
+    uow: UnitOfWork,
+    request: EventRequest,
+    create_members: bool = False,
+    defer_budgets: bool = False,
 ) -> EventResult:
-    """Record one event inside an open unit of work (the caller commits)."""
+    """Record one event inside an open unit of work (the caller commits). With
+    ``defer_budgets`` campaign budgets are spent by the event's last statement and
+    :class:`rules.BudgetTakenMeanwhile` is raised when a concurrent event took what the
+    decision counted on (roll back, and apply the event again without deferring)."""
     validate(request)
     program = uow.programs.get(request.program)
     if request.source_id and uow.events.source_exists(program.id or 0, request.source_id):
@@ -263,23 +271,34 @@ def apply_event(
         )
     member = resolve_member(uow, program, request, create_members)
     if request.type == "purchase":
-        return _purchase(uow, program, member, request)
+        return _purchase(uow, program, member, request, defer_budgets)
     if request.type == "refund":
         return _refund(uow, program, member, request)
-    return _custom(uow, program, member, request)
+    return _custom(uow, program, member, request, defer_budgets)
 
 
 def record_event(
     uow: UnitOfWork, request: EventRequest, idempotency_key: str | None = None
 ) -> EventResult:
-    """Record an event once: retried with the same key, it returns the first result."""
+    """Record an event once: retried with the same key, it returns the first result.
+
+    Campaign budgets are spent last, so concurrent events earning from one campaign
+    queue on its row only for a commit; when one took the budget this event counted
+    on, the event is recorded again, spending as it decides (storage locks in order)."""
     validate(request)
     payload = asdict(request)
-    return run_once(
-        uow,
-        f"{request.program}:events",
-        idempotency_key,
-        payload,
-        lambda u: apply_event(u, request),
-        lambda data: EventResult(**data),
-    )
+
+    def attempt(defer_budgets: bool) -> EventResult:
+        return run_once(
+            uow,
+            f"{request.program}:events",
+            idempotency_key,
+            payload,
+            lambda u: apply_event(u, request, defer_budgets=defer_budgets),
+            lambda data: EventResult(**data),
+        )
+
+    try:
+        return attempt(defer_budgets=True)
+    except rules.BudgetTakenMeanwhile:
+        return attempt(defer_budgets=False)

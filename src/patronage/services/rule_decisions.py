@@ -19,6 +19,7 @@ from patronage.domain.rules import (
     RuleTrace,
     action_cashback,
     action_points,
+    cap_starts,
     choose,
     distribute,
     earns,
@@ -102,9 +103,25 @@ class _Decision:
     event: dict[str, Any]
     base_points: int
     at: datetime
+    member: dict[str, Any]
     context: Any
-    segment_context: Any
     usage: dict[int, dict[str, int]] | None = None
+    segment_context: Any = None  # built when a campaign first has a segment
+    segments: dict[str, bool] = field(default_factory=dict)
+
+    def in_segment(self, campaign: Campaign) -> bool:
+        """Whether the member is in the campaign's segment: each expression is evaluated
+        once per decision (one that fails, for each campaign, so each is logged)."""
+        source = campaign.segment or ""
+        found = self.segments.get(source)
+        if found is None:
+            if self.segment_context is None:
+                self.segment_context = cel.Context({"member": self.member})
+            outcome = evaluate(source, self.segment_context, f"{campaign.code} segment")
+            if outcome.error is None:
+                self.segments[source] = outcome.value
+            found = outcome.value
+        return found
 
 
 def decide(
@@ -131,8 +148,8 @@ def decide(
         event,
         base_points,
         at,
+        member,
         cel.Context({"event": event, "member": member}),
-        cel.Context({"member": member}),
     )
     for campaign, rules in _groups(candidates):
         ctrace = None if campaign is None else _campaign_trace(run, campaign, live_campaigns)
@@ -171,8 +188,7 @@ def _campaign_trace(run: _Decision, campaign: Campaign, live: bool) -> CampaignT
     switched_on = campaign.status == "active" if live else campaign.status != "disabled"
     ctrace.running = campaign.running(run.at) and switched_on
     if campaign.segment:
-        outcome = evaluate(campaign.segment, run.segment_context, f"{campaign.code} segment")
-        ctrace.in_segment = outcome.value
+        ctrace.in_segment = run.in_segment(campaign)
     return ctrace
 
 
@@ -224,10 +240,7 @@ def _allowed(run: _Decision, campaign: Campaign, ctrace: CampaignTrace) -> int:
     if campaign.caps and allowed > 0:
         if run.usage is None:  # one query for every capped campaign of the event
             capped = sorted({c.id or 0 for _, c in run.candidates if c is not None and c.caps})
-            starts = {
-                p: period_start(p, run.at, run.program.timezone, None)
-                for p in ("day", "week", "month")
-            }
+            starts = cap_starts(run.at, run.program.timezone)
             run.usage = run.state.cap_usage(run.member_id, capped, starts)
         taken = run.usage[campaign.id]
         for period, cap in campaign.caps.items():

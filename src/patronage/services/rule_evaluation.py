@@ -1,20 +1,27 @@
 """Earning rules on the earn path: the awards of one purchase or custom event.
 
 :func:`awards_for` runs once per event, with the member's row already locked: caps and
-frequency limits are counted under that lock, and a campaign's budget is spent by one
-conditional UPDATE that can never pass it.
+frequency limits are counted under that lock, and campaign budgets are spent by one
+conditional UPDATE that can never pass them, as the event's last statement when the
+caller defers it (docs/adr/0010-campaign-budgets-spent-last.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from patronage.domain.members import Member
 from patronage.domain.program import Program
-from patronage.domain.rules import MemberFacts, event_context, member_context
+from patronage.domain.rules import (
+    CAP_PERIODS,
+    MemberFacts,
+    cap_starts,
+    event_context,
+    member_context,
+)
 from patronage.services.cashback import pay_cashback
 from patronage.services.rule_decisions import Award, AwardTotals, decide
 from patronage.storage.rules_repository import Candidates, RulesRepository
@@ -24,6 +31,8 @@ from patronage.storage.uow import UnitOfWork
 @dataclass(frozen=True)
 class Awards(AwardTotals):
     awards: tuple[Award, ...] = ()
+    budgets: dict[int, int] = field(default_factory=dict)
+    """Points still to take from each campaign's budget (:func:`spend_deferred`)."""
 
     @property
     def details(self) -> dict[str, Any]:
@@ -38,28 +47,53 @@ NO_AWARDS = Awards()
 
 class LiveState:
     """Caps and limits counted from the stored awards (under the member's lock); budgets
-    as read with the rules (the conditional UPDATE at spending time has the last word)."""
+    as read then (the conditional UPDATE at spending time has the last word). The spent
+    budget and the cap usage of every campaign with a budget or caps are read by one
+    query, when the decision first needs either."""
 
-    def __init__(self, repo: RulesRepository, spent: dict[int, int]) -> None:
+    def __init__(
+        self,
+        repo: RulesRepository,
+        candidates: Candidates,
+        member_id: int,
+        at: datetime,
+        timezone: str,
+    ) -> None:
         self.repo = repo
-        self.spent = spent
+        self.member_id = member_id
+        self.at = at
+        self.timezone = timezone
+        self.campaigns = sorted(
+            {c.id or 0 for _, c in candidates if c is not None and (c.caps or c.budget is not None)}
+        )
+        self.spent: dict[int, int] | None = None
+        self.usage: dict[int, dict[str, int]] = {}
+
+    def _read(self, starts: dict[str, datetime]) -> dict[int, int]:
+        if self.spent is None:
+            read = self.repo.campaign_state(self.member_id, self.campaigns, starts)
+            self.spent, self.usage = read
+        return self.spent
 
     def cap_usage(
         self, member_id: int, campaign_ids: Sequence[int], starts: dict[str, datetime]
     ) -> dict[int, dict[str, int]]:
-        return self.repo.cap_usage(member_id, campaign_ids, starts)
+        assert member_id == self.member_id
+        self._read(starts)
+        return {cid: self.usage.get(cid, dict.fromkeys(CAP_PERIODS, 0)) for cid in campaign_ids}
 
     def award_count(self, member_id: int, rule_code: str, since: datetime) -> int:
         return self.repo.award_count(member_id, rule_code, since)
 
     def budget(self, campaign_id: int) -> tuple[int | None, int]:
-        return None, self.spent.get(campaign_id, 0)
+        spent = self._read(cap_starts(self.at, self.timezone))
+        return None, spent.get(campaign_id, 0)
 
 
 def load_candidates(
     uow: UnitOfWork, program: Program, event_type: str, statuses: Sequence[str] = ("active",)
-) -> tuple[Candidates, dict[int, int]]:
-    """The rules that may fire, with their campaigns; and each campaign's spent budget."""
+) -> Candidates:
+    """The rules that may fire, with their campaigns."""
     return RulesRepository(uow.session).live(program.id or 0, event_type, list(statuses))
 
 
@@ -95,6 +129,11 @@ def _mentions(candidates: Candidates, fact: str) -> bool:
     )
 
 
+class BudgetTakenMeanwhile(Exception):  # noqa: N818 - names what happened
+    """A concurrent event took budget this event's decision counted on: the event must
+    run again, with ``defer_budgets`` False."""
+
+
 def awards_for(
     uow: UnitOfWork,
     program: Program,
@@ -102,30 +141,48 @@ def awards_for(
     request: Any,
     event_id: int,
     base_points: int,
+    defer_budgets: bool = False,
 ) -> Awards:
     """The points the program's active rules add to this event, spent from campaign
     budgets and recorded against caps; and the cashback they pay, credited to the
-    member's wallet in this same transaction. Called with the member's row locked."""
-    candidates, spent = load_candidates(uow, program, request.type)
+    member's wallet in this same transaction. Called with the member's row locked.
+
+    With ``defer_budgets`` the budgets are only read here: the caller spends them with
+    :func:`spend_deferred` as its last write, so the campaign rows stay locked for
+    the commit only (concurrent events earning from one campaign wait for each other)."""
+    candidates = load_candidates(uow, program, request.type)
     if not candidates:
         return NO_AWARDS
     repo = RulesRepository(uow.session)
+    at = request.occurred_at
     evaluation = decide(
         candidates,
-        LiveState(repo, spent),
+        LiveState(repo, candidates, member.id, at, program.timezone),
         program,
         member.id,
         _event_of(program, request),
-        _member_of(uow, program, member, candidates, request.occurred_at),
+        _member_of(uow, program, member, candidates, at),
         base_points,
-        request.occurred_at,
+        at,
     )
     if not evaluation.awards:
         return NO_AWARDS
-    awards = _spend_budgets(repo, evaluation.awards, candidates)
+    wanted = _budget_wanted(evaluation.awards, candidates)
+    if defer_budgets:
+        awards, pending = evaluation.awards, wanted
+    else:
+        awards, pending = _granted(evaluation.awards, repo.spend_budgets(wanted)), {}
     repo.add_awards([_award_row(program, member, event_id, request, a) for a in awards])
     pay_cashback(uow, member, awards, request.order_id)
-    return Awards(tuple(awards))
+    return Awards(tuple(awards), pending)
+
+
+def spend_deferred(uow: UnitOfWork, awards: Awards) -> None:
+    """Take the points ``awards`` were decided with from their campaigns' budgets, in one
+    statement; raise :class:`BudgetTakenMeanwhile` when a campaign no longer has room
+    (the transaction must then be rolled back)."""
+    if awards.budgets and not RulesRepository(uow.session).spend_whole(awards.budgets):
+        raise BudgetTakenMeanwhile(sorted(awards.budgets))
 
 
 def _event_of(program: Program, request: Any) -> dict[str, Any]:
@@ -174,18 +231,21 @@ def _award_row(
     }
 
 
-def _spend_budgets(
-    repo: RulesRepository, awards: list[Award], candidates: Candidates
-) -> list[Award]:
-    """Take each campaign's points from its budget (campaigns in id order, so concurrent
-    events lock them in one order). What a concurrent event took first is not awarded.
-    Cashback awards pass untouched: a points budget does not limit money."""
+def _budget_wanted(awards: list[Award], candidates: Candidates) -> dict[int, int]:
+    """The points each budgeted campaign's awards ask of its budget."""
     budgets = {c.id: c.budget for _, c in candidates if c is not None}
     wanted: dict[int, int] = {}
     for a in awards:
         if a.campaign_id is not None and budgets.get(a.campaign_id) is not None:
             wanted[a.campaign_id] = wanted.get(a.campaign_id, 0) + a.points
-    granted = {cid: repo.spend_budget(cid, wanted[cid]) for cid in sorted(wanted)}
+    return wanted
+
+
+def _granted(awards: list[Award], granted: dict[int, int]) -> list[Award]:
+    """The awards within what each campaign's budget granted (campaigns are spent in id
+    order, so concurrent events lock them in one order). What a concurrent event took
+    first is not awarded. Cashback awards pass untouched: a points budget does not
+    limit money."""
     out = []
     for a in awards:
         if a.campaign_id in granted and not a.cashback_minor:  # cashback: no points budget

@@ -125,7 +125,7 @@ def simulate(uow: UnitOfWork, body: Mapping[str, Any]) -> dict[str, Any]:
         if event_type == "purchase" and amount is not None:
             base = points_for_amount(int(amount * 100), program.earn_rate, tier.multiplier)
         statuses = ("active", "draft") if body.get("include_drafts", True) else ("active",)
-        candidates, spent = load_candidates(uow, program, event_type, statuses)
+        candidates = load_candidates(uow, program, event_type, statuses)
         event = event_context(
             event_type,
             at,
@@ -138,7 +138,7 @@ def simulate(uow: UnitOfWork, body: Mapping[str, Any]) -> dict[str, Any]:
         )
         evaluation = decide(
             candidates,
-            LiveState(RulesRepository(uow.session), spent),
+            LiveState(RulesRepository(uow.session), candidates, member_id, at, program.timezone),
             program,
             member_id,
             event,

@@ -32,9 +32,11 @@ from patronage.services.rule_decisions import Award, Evaluation, decide
 from patronage.services.rule_evaluation import (
     NO_AWARDS,
     Awards,
+    BudgetTakenMeanwhile,
     LiveState,
     awards_for,
     load_candidates,
+    spend_deferred,
 )
 from patronage.services.rule_input import (
     CAMPAIGN_FIELDS,
@@ -52,6 +54,7 @@ __all__ = [
     "STATUSES",
     "Award",
     "Awards",
+    "BudgetTakenMeanwhile",
     "Evaluation",
     "ImportReport",
     "LiveState",
@@ -76,4 +79,5 @@ __all__ = [
     "save_campaign",
     "save_rule",
     "simulate",
+    "spend_deferred",
 ]

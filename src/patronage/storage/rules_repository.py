@@ -41,7 +41,6 @@ _LIVE = (
         _R.status.in_(bindparam("statuses", expanding=True)),
     )
 )
-_SPENT = select(_C.id, _C.spent).where(_C.id.in_(bindparam("ids", expanding=True)))
 
 
 def _since(name: str) -> Any:
@@ -53,20 +52,53 @@ def _since(name: str) -> Any:
     )
 
 
-_USAGE = (
+# What caps and budgets are checked against: each campaign's spent budget, and the points
+# the member got from it since the start of this day, week and month, and in all.
+_CAMPAIGN_STATE = (
     select(
-        _A.campaign_id,
+        _C.id,
+        _C.spent,
         _since("day"),
         _since("week"),
         _since("month"),
         func.coalesce(func.sum(_A.points), 0),
     )
-    .where(
-        _A.member_id == bindparam("member_id"),
-        _A.campaign_id.in_(bindparam("campaign_ids", expanding=True)),
+    .select_from(
+        CampaignRow.__table__.outerjoin(
+            RuleAwardRow.__table__,
+            and_(_A.campaign_id == _C.id, _A.member_id == bindparam("member_id")),
+        )
     )
-    .group_by(_A.campaign_id)
+    .where(_C.id.in_(bindparam("campaign_ids", expanding=True)))
+    .group_by(_C.id, _C.spent)
 )
+# Campaign rows locked in id order (as an UPDATE of their counters locks them: the
+# key-share locks of awards inserted by concurrent events do not conflict).
+_LOCK_CAMPAIGNS = (
+    select(_C.id)
+    .where(_C.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_C.id)
+    .with_for_update(key_share=True)
+)
+_SPEND: dict[int, Any] = {}
+
+
+def _spend_statement(count: int) -> Any:
+    """One conditional UPDATE for ``count`` campaigns (``id{i}`` takes ``points{i}``),
+    returning the ids it spent from: the spent counter never passes the budget (on
+    PostgreSQL a row another transaction changed meanwhile is re-checked)."""
+    statement = _SPEND.get(count)
+    if statement is None:
+        ids = [bindparam(f"id{i}", type_=_C.id.type) for i in range(count)]
+        points = [bindparam(f"points{i}", type_=_C.spent.type) for i in range(count)]
+        wanted = case(*zip(ids, points, strict=True), value=_C.id)
+        statement = _SPEND[count] = (
+            update(CampaignRow.__table__)  # type: ignore[arg-type]
+            .where(_C.id.in_(ids), _C.spent + wanted <= _C.budget)
+            .values(spent=_C.spent + wanted)
+            .returning(_C.id)
+        )
+    return statement
 
 
 # Domain objects of the rows, kept per distinct row: the earn path builds no new
@@ -149,12 +181,10 @@ class RulesRepository:
 
     # --- the earn path: one query for what may fire -----------------------------------
 
-    def live(
-        self, program_id: int, event_type: str, statuses: Sequence[str]
-    ) -> tuple[Candidates, dict[int, int]]:
+    def live(self, program_id: int, event_type: str, statuses: Sequence[str]) -> Candidates:
         """Current versions of the rules for this event type, each with its campaign (or
-        None); and the budget each campaign has spent so far. The definitions come from
-        the reference cache (storage/reference.py); the budgets spent are always read."""
+        None). From the reference cache (storage/reference.py): a campaign's ``spent``
+        is not part of it (:meth:`campaign_state` reads it)."""
         params = {"program_id": program_id, "event_type": event_type, "statuses": statuses}
 
         def load() -> Candidates:
@@ -166,33 +196,29 @@ class RulesRepository:
 
         reference: Reference | None = self.session.info.get("reference")
         key = ("live_rules", program_id, event_type, tuple(statuses))
-        candidates = reference.get(key, load) if reference is not None else load()
-        campaigns = sorted({c.id for _, c in candidates if c is not None and c.id is not None})
-        if not campaigns:
-            return candidates, {}
-        rows = self.session.execute(_SPENT, {"ids": campaigns}).all()
-        return candidates, {campaign_id: int(spent or 0) for campaign_id, spent in rows}
+        return reference.get(key, load) if reference is not None else load()
 
-    def cap_usage(
+    def campaign_state(
         self, member_id: int, campaign_ids: Sequence[int], starts: dict[str, datetime]
-    ) -> dict[int, dict[str, int]]:
-        """Points the member got from each campaign since the start of this day, week
-        and month, and in all (awards only happen while a campaign runs, so that is the
-        campaign's total). One query for all the campaigns of an event."""
+    ) -> tuple[dict[int, int], dict[int, dict[str, int]]]:
+        """Each campaign's spent budget; and the points the member got from it since the
+        start of this day, week and month, and in all (awards only happen while a
+        campaign runs, so that is the campaign's total). One query for all of them."""
         rows = self.session.execute(
-            _USAGE, {"member_id": member_id, "campaign_ids": list(campaign_ids), **starts}
+            _CAMPAIGN_STATE,
+            {"member_id": member_id, "campaign_ids": list(campaign_ids), **starts},
         )
-        usage = {
-            cid: dict.fromkeys(("day", "week", "month", "campaign"), 0) for cid in campaign_ids
-        }
-        for cid, day, week, month, total in rows:
+        spent: dict[int, int] = {}
+        usage: dict[int, dict[str, int]] = {}
+        for cid, spent_so_far, day, week, month, total in rows:
+            spent[cid] = int(spent_so_far or 0)
             usage[cid] = {
                 "day": int(day),
                 "week": int(week),
                 "month": int(month),
                 "campaign": int(total),
             }
-        return usage
+        return spent, usage
 
     def award_count(self, member_id: int, rule_code: str, since: datetime) -> int:
         a = RuleAwardRow.__table__.c
@@ -229,6 +255,35 @@ class RulesRepository:
             budget, spent = self.budget(campaign_id)
             want = min(want, (budget or 0) - spent)
         return 0
+
+    def spend_budgets(self, wanted: dict[int, int]) -> dict[int, int]:
+        """Take ``wanted[c]`` points from each campaign's budget; return what each granted.
+        One UPDATE when every campaign has room; a campaign without room for all of it
+        then gets what is left (:meth:`spend_budget`, under the lock already taken)."""
+        granted = dict.fromkeys(wanted, 0)
+        done = self._spend(wanted)
+        for cid, points in sorted(wanted.items()):
+            if points > 0:
+                granted[cid] = points if cid in done else self.spend_budget(cid, points)
+        return granted
+
+    def spend_whole(self, wanted: dict[int, int]) -> bool:
+        """Take ``wanted[c]`` points from each campaign's budget by one UPDATE; False when
+        a campaign lacks room (what the others gave is then to be rolled back)."""
+        return self._spend(wanted) >= {c for c, points in wanted.items() if points > 0}
+
+    def _spend(self, wanted: dict[int, int]) -> set[int]:
+        """The campaigns one conditional UPDATE could take their points from. Several
+        campaigns are first locked in id order (PostgreSQL), so that concurrent events
+        spending from the same ones wait for each other instead of deadlocking."""
+        ids = sorted(c for c, points in wanted.items() if points > 0)
+        if not ids:
+            return set()
+        if len(ids) > 1 and self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(_LOCK_CAMPAIGNS, {"ids": ids})
+        params = {f"id{i}": cid for i, cid in enumerate(ids)}
+        params.update({f"points{i}": wanted[cid] for i, cid in enumerate(ids)})
+        return set(self.session.scalars(_spend_statement(len(ids)), params))
 
     def add_awards(self, rows: list[dict[str, Any]]) -> None:
         if rows:
