@@ -83,15 +83,23 @@ def serve(
 
     settings = get_settings()
     settings.check_production()
-    bind = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    host, port = host or settings.host, port or settings.port
     with database(db, prepare=True) as engine:
         if settings.scheduler:
             start_scheduler(engine, settings.scheduler_interval_seconds)
         if workers == 1:
-            uvicorn.run(create_app(engine), **bind)  # type: ignore[arg-type]
-        else:
+            uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
+        else:  # a socket per worker process (http/workers.py)
+            from patronage.http import workers as server_workers
+
             os.environ["PATRONAGE_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
-            uvicorn.run("patronage.http.asgi:app", workers=workers, **bind)  # type: ignore[arg-type]
+            try:
+                server_workers.serve(host, port, workers)
+            except OSError as exc:
+                err_console.print(
+                    f"[red]error[/red]: cannot listen on {host}:{port}: {exc.strerror}"
+                )
+                raise typer.Exit(2) from None
 
 
 def check(db: DbOption = None) -> None:

@@ -1,0 +1,76 @@
+"""Several server processes on one port, each with its own listening socket.
+
+uvicorn's ``--workers`` share one socket, and whichever process wakes first accepts
+every connection waiting: the keep-alive connections a load balancer or a benchmark
+opens at once all land on one worker while the others idle. Here each worker binds
+the port itself with ``SO_REUSEPORT``, and the kernel spreads new connections evenly
+over the sockets. A worker that dies is started again (unless it could not start at all); SIGTERM or
+SIGINT stops them all.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+import time
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+APP = "patronage.http.asgi:app"  # each worker builds the app from the settings
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+def _work(host: str, port: int, log_level: str) -> None:
+    import uvicorn
+
+    sock = listening_socket(host, port)
+    config = uvicorn.Config(APP, host=host, port=port, log_level=log_level)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve(host: str, port: int, workers: int, log_level: str = "info") -> None:
+    """Run ``workers`` processes until SIGTERM or SIGINT; restart any that dies."""
+    listening_socket(host, port).close()  # a port already taken fails here, at once
+    context = multiprocessing.get_context("spawn")
+    stopping = False
+
+    started: dict[int, float] = {}
+
+    def start() -> BaseProcess:
+        process = context.Process(target=_work, args=(host, port, log_level), daemon=True)
+        process.start()
+        started[id(process)] = time.monotonic()
+        return process
+
+    def restart(process: BaseProcess) -> BaseProcess:
+        if time.monotonic() - started.pop(id(process)) < 5:  # it could not start at all
+            raise RuntimeError(f"a server worker exited at start (code {process.exitcode})")
+        return start()
+
+    def stop(_signal: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    processes = [start() for _ in range(workers)]
+    try:
+        while not stopping:
+            time.sleep(0.2)
+            processes = [p if p.is_alive() or stopping else restart(p) for p in processes]
+    finally:
+        for process in processes:
+            process.terminate()  # uvicorn shuts down gracefully on SIGTERM
+        for process in processes:
+            process.join(timeout=30)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

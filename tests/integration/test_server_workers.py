@@ -1,0 +1,117 @@
+"""`patronage serve --workers N` (http/workers.py): a listening socket per worker on one
+port, a worker that dies is replaced, SIGTERM stops them all, a taken port fails at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+PATRONAGE = str(Path(sys.executable).parent / "patronage")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on ``port`` (state 0A in /proc/net/tcp)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for x in lines if x.split()[1].endswith(f":{port:04X}") and x.split()[3] == "0A")
+
+
+def workers_of(pid: int) -> list[int]:
+    """The server's worker processes (not multiprocessing's resource tracker)."""
+    children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return [c for c in children if b"spawn_main" in _cmdline(c)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def wait_until(check: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture
+def served(empty_db_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    port = free_port()
+    env = {**os.environ, "PATRONAGE_SCHEDULER": "false"}
+    args = ["serve", "--db", empty_db_url, "--port", str(port), "--workers", "2"]
+    process = subprocess.Popen(
+        [PATRONAGE, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until(lambda: healthy(f"http://127.0.0.1:{port}"))
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_each_worker_listens_on_the_port_and_answers(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    process, port = served
+    wait_until(lambda: listening_sockets(port) == 2)
+    assert len(workers_of(process.pid)) == 2
+    for _ in range(20):  # new connections each time, spread by the kernel
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+
+
+def test_a_worker_that_dies_is_replaced_and_sigterm_stops_all(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    process, port = served
+    wait_until(lambda: len(workers_of(process.pid)) == 2)
+    first = workers_of(process.pid)
+    time.sleep(5.5)  # past the 5 s in which a dying worker means one that cannot start
+    os.kill(first[0], signal.SIGKILL)
+    wait_until(lambda: len(set(workers_of(process.pid)) - set(first)) == 1)
+    wait_until(lambda: listening_sockets(port) == 2 and healthy(f"http://127.0.0.1:{port}"))
+    workers = workers_of(process.pid)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
+    assert all(not Path(f"/proc/{pid}").exists() for pid in workers)
+    assert listening_sockets(port) == 0
+
+
+def test_a_port_already_taken_fails_at_once(empty_db_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "PATRONAGE_SCHEDULER": "false"}
+        args = ["serve", "--db", empty_db_url, "--port", str(port), "--workers", "2"]
+        result = subprocess.run(
+            [PATRONAGE, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
