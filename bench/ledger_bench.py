@@ -286,7 +286,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--rows", type=int, default=20000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=3)
     parser.add_argument(
         "--rules",
         action="store_true",
