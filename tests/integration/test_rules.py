@@ -326,26 +326,31 @@ def test_replay_reports_and_writes_nothing(shop: Shop, engine: Engine) -> None:
     assert counts(engine) == before
 
 
-def test_budget_is_never_overspent_under_concurrency(engine: Engine) -> None:
-    shop = Shop(engine, FixedClock(SATURDAY))
-    campaign(shop, code="tiny", budget=95)
-    shop.rule(code="seven", campaign="tiny", action="bonus", value=7)
-    members = [shop.member(f"c{i}") for i in range(8)]
+def buy_concurrently(shop: Shop, prefix: str, members: int = 8, each: int = 5) -> None:
+    """``members`` new members buy ``each`` times at 1.00, one thread per member."""
+    buyers = [shop.member(f"{prefix}{i}") for i in range(members)]
     errors: list[BaseException] = []
 
     def worker(n: int) -> None:
         try:
-            for j in range(5):
-                shop.buy(members[n], "1.00", order_id=f"t{n}-{j}")
+            for j in range(each):
+                shop.buy(buyers[n], "1.00", order_id=f"{prefix}{n}-{j}")
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(members)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_budget_is_never_overspent_under_concurrency(engine: Engine) -> None:
+    shop = Shop(engine, FixedClock(SATURDAY))
+    campaign(shop, code="tiny", budget=95)
+    shop.rule(code="seven", campaign="tiny", action="bonus", value=7)
+    buy_concurrently(shop, "t")
     with shop.uow() as uow:
         issued = uow.session.scalar(text("SELECT coalesce(sum(points), 0) FROM rule_awards"))
     assert issued == 95 == spent(shop, "tiny")
@@ -357,22 +362,7 @@ def test_two_budgets_under_concurrency_never_overspent_nor_deadlocked(engine: En
     campaign(shop, code="two", budget=95)
     shop.rule(code="five", campaign="one", action="bonus", value=5)
     shop.rule(code="seven", campaign="two", action="bonus", value=7)
-    members = [shop.member(f"d{i}") for i in range(8)]
-    errors: list[BaseException] = []
-
-    def worker(n: int) -> None:
-        try:
-            for j in range(5):
-                shop.buy(members[n], "1.00", order_id=f"d{n}-{j}")
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    buy_concurrently(shop, "d")
     with shop.uow() as uow:
         issued = uow.session.scalar(text("SELECT coalesce(sum(points), 0) FROM rule_awards"))
     assert (spent(shop, "one"), spent(shop, "two")) == (60, 95)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -213,10 +213,7 @@ _BY_EXTERNAL_ID = _MEMBER.where(
     MemberRow.program_id == bindparam("program_id"),
     MemberRow.external_id == bindparam("external_id"),
 )
-_LOCKED = {
-    False: (_BY_ID, _BY_EXTERNAL_ID),
-    True: tuple(q.with_for_update(of=MemberRow) for q in (_BY_ID, _BY_EXTERNAL_ID)),
-}
+_FOR_UPDATE = {q: q.with_for_update(of=MemberRow) for q in (_BY_ID, _BY_EXTERNAL_ID)}
 
 
 class MemberRepository:
@@ -245,13 +242,15 @@ class MemberRepository:
     def _query(self) -> Any:
         return select(MemberRow, TierRow.code).outerjoin(TierRow, MemberRow.tier_id == TierRow.id)
 
-    def _one(self, which: int, lock: bool, params: dict[str, Any]) -> Member | None:
+    def _one(self, query: Select[Any], lock: bool, params: dict[str, Any]) -> Member | None:
         """Run a prebuilt member query on the session's connection (after flushing what
-        the session holds, as an ORM query would)."""
+        the session holds, as an ORM query would); ``lock`` takes the row lock on
+        PostgreSQL (SQLite locks the whole database)."""
         self.session.flush()
         connection = self.session.connection()
-        locking = lock and connection.dialect.name == "postgresql"
-        found = connection.execute(_LOCKED[locking][which], params).first()
+        if lock and connection.dialect.name == "postgresql":
+            query = _FOR_UPDATE[query]
+        found = connection.execute(query, params).first()
         if found is None:
             return None
         values = found._asdict()
@@ -261,7 +260,7 @@ class MemberRepository:
 
     def get(self, member_id: int, lock: bool = False) -> Member:
         """One member; ``lock`` also takes the row lock that writes to it need."""
-        found = self._one(0, lock, {"member_id": member_id})
+        found = self._one(_BY_ID, lock, {"member_id": member_id})
         if found is None:
             raise NotFound(f"no member {member_id}", member_id=member_id)
         return found
@@ -269,7 +268,8 @@ class MemberRepository:
     def by_external_id(
         self, program_id: int, external_id: str, lock: bool = False
     ) -> Member | None:
-        return self._one(1, lock, {"program_id": program_id, "external_id": external_id})
+        params = {"program_id": program_id, "external_id": external_id}
+        return self._one(_BY_EXTERNAL_ID, lock, params)
 
     def ids_by_external_id(self, program_id: int, external_ids: Sequence[str]) -> dict[str, int]:
         rows = self.session.execute(
