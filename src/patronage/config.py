@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `patronage serve` binds.")
     port: int = Field(default=8000, description="Port `patronage serve` listens on.")
+    log_format: str = Field(
+        default="json",
+        pattern="^(json|text)$",
+        description="`patronage serve` logs: one JSON object a line (json) or plain text.",
+    )
     scheduler: bool = Field(
         default=True, description="Run due jobs (expiry, tier review) inside `patronage serve`."
     )

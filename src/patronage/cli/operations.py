@@ -78,23 +78,26 @@ def serve(
     import uvicorn
 
     from patronage.config import get_settings
+    from patronage.http import logs
     from patronage.http.app import create_app
     from patronage.services.scheduler import start_scheduler
 
     settings = get_settings()
     settings.check_production()
     host, port = host or settings.host, port or settings.port
+    logs.configure(settings.log_format)  # each worker process does the same (http/workers.py)
     with database(db, prepare=True) as engine:
         if settings.scheduler:
             start_scheduler(engine, settings.scheduler_interval_seconds)
         if workers == 1:
-            uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
+            app = create_app(engine)
+            uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
         else:  # a socket per worker process (http/workers.py)
             from patronage.http import workers as server_workers
 
             os.environ["PATRONAGE_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
             try:
-                server_workers.serve(host, port, workers)
+                server_workers.serve(host, port, workers, settings.log_format)
             except OSError as exc:
                 err_console.print(
                     f"[red]error[/red]: cannot listen on {host}:{port}: {exc.strerror}"

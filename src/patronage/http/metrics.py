@@ -6,6 +6,7 @@ the database when /metrics is scraped, so they are right across several workers.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 
@@ -58,9 +59,12 @@ def _route_template(url_path: str, path: str | None) -> str:
     return path
 
 
+access = logging.getLogger("patronage.access")
+
+
 class RequestMetrics:
     """ASGI middleware counting requests by method, route template and status, with
-    their latency."""
+    their latency; and logging each request once (http/logs.py)."""
 
     def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
         self.app = app
@@ -86,8 +90,22 @@ class RequestMetrics:
             route = scope.get("route")
             path = _route_template(scope["path"], getattr(route, "path", None))
             method = scope["method"]
-            self.latency.labels(method, path).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.latency.labels(method, path).observe(elapsed)
             self.requests.labels(method, path, str(status)).inc()
+            access.info(
+                "%s %s %s",
+                method,
+                scope["path"],
+                status,
+                extra={
+                    "method": method,
+                    "path": scope["path"],  # never the query string: it may hold tokens
+                    "route": path,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
 
 
 def install(app: FastAPI) -> None:

@@ -30,15 +30,18 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _work(host: str, port: int, log_level: str) -> None:
+def _work(host: str, port: int, log_format: str) -> None:
     import uvicorn
 
+    from patronage.http import logs
+
+    logs.configure(log_format)
     sock = listening_socket(host, port)
-    config = uvicorn.Config(APP, host=host, port=port, log_level=log_level)
+    config = uvicorn.Config(APP, host=host, port=port, log_config=None, access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def serve(host: str, port: int, workers: int, log_level: str = "info") -> None:
+def serve(host: str, port: int, workers: int, log_format: str = "json") -> None:
     """Run ``workers`` processes until SIGTERM or SIGINT; restart any that dies."""
     listening_socket(host, port).close()  # a port already taken fails here, at once
     context = multiprocessing.get_context("spawn")
@@ -47,7 +50,7 @@ def serve(host: str, port: int, workers: int, log_level: str = "info") -> None:
     started: dict[int, float] = {}
 
     def start() -> BaseProcess:
-        process = context.Process(target=_work, args=(host, port, log_level), daemon=True)
+        process = context.Process(target=_work, args=(host, port, log_format), daemon=True)
         process.start()
         started[id(process)] = time.monotonic()
         return process
