@@ -90,7 +90,10 @@ def serve(
         if settings.scheduler:
             start_scheduler(engine, settings.scheduler_interval_seconds)
         if workers == 1:
+            from patronage.http.workers import settle_garbage_collector
+
             app = create_app(engine)
+            settle_garbage_collector()
             uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
         else:  # a socket per worker process (http/workers.py)
             from patronage.http import workers as server_workers

@@ -10,6 +10,7 @@ SIGINT stops them all.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 import socket
@@ -28,6 +29,16 @@ def listening_socket(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.listen(2048)
     return sock
+
+
+def settle_garbage_collector() -> None:
+    """Called once the app is built. The cyclic garbage collector paused requests:
+    under `make load` balance reads had a p99 of 62-101 ms with it as it comes, 21-34
+    ms with it off. What the app holds for its lifetime (routes, schemas, mapped tables)
+    is left out of its passes, and it runs less often (every 20,000 net allocations
+    instead of 700): p99 21-45 ms, and cycles are still collected."""
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 1000)
 
 
 def _work(host: str, port: int, log_format: str) -> None:
