@@ -1,5 +1,6 @@
 """`patronage serve --workers N` (http/workers.py): a listening socket per worker on one
-port, a worker that dies is replaced, SIGTERM stops them all, a taken port fails at once."""
+port, a worker that dies is replaced, SIGTERM stops them all, workers stop when the
+supervisor is killed, a taken port fails at once."""
 
 from __future__ import annotations
 
@@ -72,8 +73,8 @@ def served(empty_db_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
         yield process, port
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            process.terminate()
+            process.wait(timeout=60)
 
 
 def test_each_worker_listens_on_the_port_and_answers(
@@ -115,3 +116,15 @@ def test_a_port_already_taken_fails_at_once(empty_db_url: str) -> None:
         )
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_workers_stop_when_the_supervisor_is_killed(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    process, port = served
+    wait_until(lambda: len(workers_of(process.pid)) == 2)
+    workers = workers_of(process.pid)
+    process.kill()
+    process.wait()
+    wait_until(lambda: all(not Path(f"/proc/{pid}").exists() for pid in workers), 30)
+    wait_until(lambda: listening_sockets(port) == 0, 30)

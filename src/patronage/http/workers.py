@@ -5,15 +5,17 @@ every connection waiting: the keep-alive connections a load balancer or a benchm
 opens at once all land on one worker while the others idle. Here each worker binds
 the port itself with ``SO_REUSEPORT``, and the kernel spreads new connections evenly
 over the sockets. A worker that dies is started again (unless it could not start at all); SIGTERM or
-SIGINT stops them all.
+SIGINT stops them all, and workers stop by themselves if the supervisor dies.
 """
 
 from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import signal
 import socket
+import threading
 import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
@@ -41,11 +43,20 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(20_000, 50, 1000)
 
 
-def _work(host: str, port: int, log_format: str) -> None:
+def _stop_when_orphaned(parent: int) -> None:
+    """A worker whose supervisor died (killed, out of memory) stops itself gracefully
+    instead of serving on with nobody to restart or stop it."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _work(host: str, port: int, log_format: str, parent: int) -> None:
     import uvicorn
 
     from patronage.http import logs
 
+    threading.Thread(target=_stop_when_orphaned, args=(parent,), daemon=True).start()
     logs.configure(log_format)
     sock = listening_socket(host, port)
     config = uvicorn.Config(APP, host=host, port=port, log_config=None, access_log=False)
@@ -61,7 +72,9 @@ def serve(host: str, port: int, workers: int, log_format: str = "json") -> None:
     started: dict[int, float] = {}
 
     def start() -> BaseProcess:
-        process = context.Process(target=_work, args=(host, port, log_format), daemon=True)
+        process = context.Process(
+            target=_work, args=(host, port, log_format, os.getpid()), daemon=True
+        )
         process.start()
         started[id(process)] = time.monotonic()
         return process
