@@ -200,14 +200,15 @@ def test_spending_budgets_grants_what_is_left(shop: Shop) -> None:
     with shop.uow() as uow:
         ids = list(uow.session.scalars(select(CampaignRow.id).order_by(CampaignRow.code)))
         repo = RulesRepository(uow.session)
-        assert not repo.spend_whole({ids[0]: 10, ids[1]: 10})
+        assert not repo.award_and_spend([], {ids[0]: 10, ids[1]: 10})
         uow.rollback()
         assert repo.spend_budgets({ids[0]: 10, ids[1]: 10, 999: 0}) == {
             ids[0]: 5,
             ids[1]: 10,
             999: 0,
         }
-        assert repo.spend_whole({ids[1]: 40}) and not repo.spend_whole({ids[1]: 1})
+        assert repo.award_and_spend([], {ids[1]: 40})
+        assert not repo.award_and_spend([], {ids[1]: 1})
         uow.commit()
     assert (spent(shop, "a"), spent(shop, "b")) == (5, 50)
 
@@ -381,7 +382,7 @@ def test_budget_taken_meanwhile_is_decided_again(engine: Engine) -> None:
     taken: list[str] = []
 
     def take_meanwhile(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.startswith("INSERT INTO rule_awards") and not taken:
+        if statement.startswith("INSERT INTO orders") and not taken:  # decided, not spent
             taken.append(statement)
             with engine.connect() as other:  # a concurrent event's spend, committed
                 other.execute(text("UPDATE campaigns SET spent = 20 WHERE code = 'small'"))

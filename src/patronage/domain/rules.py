@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -226,27 +227,34 @@ def validate_campaign(campaign: Campaign, prefix: str = "") -> None:
 def period_start(period: str, at: datetime, timezone: str, campaign: Campaign | None) -> datetime:
     """Start of the cap or limit period holding ``at`` (days, weeks from Monday, months
     and years in the program's time zone)."""
-    zone = ZoneInfo(timezone)
-    local = at.astimezone(zone).date()
+    if period == "campaign" and campaign is not None and campaign.starts_at is not None:
+        return campaign.starts_at
+    if period not in ("day", "week", "month", "year"):
+        return datetime(1970, 1, 1, tzinfo=UTC)
+    return _local_period_start(period, at.astimezone(ZoneInfo(timezone)).date(), timezone)
+
+
+@lru_cache(maxsize=256)
+def _local_period_start(period: str, local: date, timezone: str) -> datetime:
+    """Start of the day, week, month or year holding the local date ``local`` (every event
+    of a day asks the same, so it is worked out once)."""
     if period == "day":
         start = local
     elif period == "week":
         start = local - timedelta(days=local.weekday())
     elif period == "month":
         start = local.replace(day=1)
-    elif period == "year":
-        start = local.replace(month=1, day=1)
-    elif period == "campaign" and campaign is not None and campaign.starts_at is not None:
-        return campaign.starts_at
     else:
-        return datetime(1970, 1, 1, tzinfo=UTC)
+        start = local.replace(month=1, day=1)
+    zone = ZoneInfo(timezone)
     return datetime.combine(start, time(0), zone).astimezone(UTC)
 
 
 def cap_starts(at: datetime, timezone: str) -> dict[str, datetime]:
     """Starts of the day, week and month holding ``at``: what campaign caps count from
     (a campaign's own total counts from its start)."""
-    return {p: period_start(p, at, timezone, None) for p in ("day", "week", "month")}
+    local = at.astimezone(ZoneInfo(timezone)).date()
+    return {p: _local_period_start(p, local, timezone) for p in ("day", "week", "month")}
 
 
 # --- actions -----------------------------------------------------------------------------

@@ -173,7 +173,7 @@ def _purchase(
         occurred_at=request.occurred_at,
     )
     new_tier = tiers.requalify_after_activity(uow, program, member, request.occurred_at, points)
-    rules.spend_deferred(uow, awards)  # last: the campaign rows stay locked only to the commit
+    rules.record_awards(uow, awards)  # last: the campaign rows stay locked only to the commit
     return EventResult(
         event_id,
         member.id,
@@ -241,7 +241,7 @@ def _custom(
             event_id=event_id,
             details=awards.details,
         )
-    rules.spend_deferred(uow, awards)
+    rules.record_awards(uow, awards)
     return EventResult(
         event_id,
         member.id,

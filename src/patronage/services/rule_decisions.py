@@ -172,15 +172,28 @@ def decide(
     return result
 
 
-def _groups(candidates: Candidates) -> list[tuple[Campaign | None, list[Rule]]]:
-    """Rules by campaign (the rules of no campaign first), highest priority first."""
+Groups = list[tuple[Campaign | None, list[Rule]]]
+_GROUPS: dict[int, tuple[Candidates, Groups]] = {}
+
+
+def _groups(candidates: Candidates) -> Groups:
+    """Rules by campaign (the rules of no campaign first), highest priority first. The
+    earn path gets the same candidates list for every event while the rules do not
+    change (storage/reference.py), so its grouping is kept with it."""
+    kept = _GROUPS.get(id(candidates))
+    if kept is not None and kept[0] is candidates:
+        return kept[1]
     groups: dict[str, tuple[Campaign | None, list[Rule]]] = {}
     for rule, campaign in candidates:
         groups.setdefault(campaign.code if campaign else "", (campaign, []))[1].append(rule)
-    return [
+    ordered = [
         (campaign, sorted(rules, key=lambda r: (-r.priority, r.code)))
         for _, (campaign, rules) in sorted(groups.items())
     ]
+    if len(_GROUPS) > 256:
+        _GROUPS.clear()
+    _GROUPS[id(candidates)] = (candidates, ordered)
+    return ordered
 
 
 def _campaign_trace(run: _Decision, campaign: Campaign, live: bool) -> CampaignTrace:

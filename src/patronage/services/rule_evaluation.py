@@ -3,7 +3,8 @@
 :func:`awards_for` runs once per event, with the member's row already locked: caps and
 frequency limits are counted under that lock, and campaign budgets are spent by one
 conditional UPDATE that can never pass them, as the event's last statement when the
-caller defers it (docs/adr/0010-campaign-budgets-spent-last.md).
+caller defers it (docs/adr/0010-campaign-budgets-spent-last.md). The awards are written
+by that same statement (:func:`record_awards`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from patronage.storage.uow import UnitOfWork
 class Awards(AwardTotals):
     awards: tuple[Award, ...] = ()
     budgets: dict[int, int] = field(default_factory=dict)
-    """Points still to take from each campaign's budget (:func:`spend_deferred`)."""
+    """Points still to take from each campaign's budget (:func:`record_awards`)."""
+    rows: tuple[dict[str, Any], ...] = ()
+    """The award rows still to write (:func:`record_awards`)."""
 
     @property
     def details(self) -> dict[str, Any]:
@@ -143,13 +146,14 @@ def awards_for(
     base_points: int,
     defer_budgets: bool = False,
 ) -> Awards:
-    """The points the program's active rules add to this event, spent from campaign
-    budgets and recorded against caps; and the cashback they pay, credited to the
-    member's wallet in this same transaction. Called with the member's row locked.
+    """The points the program's active rules add to this event, within caps and
+    campaign budgets; and the cashback they pay, credited to the member's wallet in this
+    same transaction. Called with the member's row locked.
 
-    With ``defer_budgets`` the budgets are only read here: the caller spends them with
-    :func:`spend_deferred` as its last write, so the campaign rows stay locked for
-    the commit only (concurrent events earning from one campaign wait for each other)."""
+    The caller writes the awards with :func:`record_awards` as its last write. With
+    ``defer_budgets`` the budgets are only read here and spent by that same write, so the
+    campaign rows stay locked for the commit only (concurrent events earning from one
+    campaign wait for each other); without, they are spent here."""
     candidates = load_candidates(uow, program, request.type)
     if not candidates:
         return NO_AWARDS
@@ -172,16 +176,17 @@ def awards_for(
         awards, pending = evaluation.awards, wanted
     else:
         awards, pending = _granted(evaluation.awards, repo.spend_budgets(wanted)), {}
-    repo.add_awards([_award_row(program, member, event_id, request, a) for a in awards])
     pay_cashback(uow, member, awards, request.order_id)
-    return Awards(tuple(awards), pending)
+    rows = tuple(_award_row(program, member, event_id, request, a) for a in awards)
+    return Awards(tuple(awards), pending, rows)
 
 
-def spend_deferred(uow: UnitOfWork, awards: Awards) -> None:
-    """Take the points ``awards`` were decided with from their campaigns' budgets, in one
-    statement; raise :class:`BudgetTakenMeanwhile` when a campaign no longer has room
-    (the transaction must then be rolled back)."""
-    if awards.budgets and not RulesRepository(uow.session).spend_whole(awards.budgets):
+def record_awards(uow: UnitOfWork, awards: Awards) -> None:
+    """Write the awards and take the points they were decided with from their campaigns'
+    budgets (one statement on PostgreSQL); raise :class:`BudgetTakenMeanwhile` when a
+    campaign no longer has room (the transaction must then be rolled back)."""
+    repo = RulesRepository(uow.session)
+    if awards.rows and not repo.award_and_spend(list(awards.rows), awards.budgets):
         raise BudgetTakenMeanwhile(sorted(awards.budgets))
 
 

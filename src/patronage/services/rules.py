@@ -36,7 +36,7 @@ from patronage.services.rule_evaluation import (
     LiveState,
     awards_for,
     load_candidates,
-    spend_deferred,
+    record_awards,
 )
 from patronage.services.rule_input import (
     CAMPAIGN_FIELDS,
@@ -79,5 +79,5 @@ __all__ = [
     "save_campaign",
     "save_rule",
     "simulate",
-    "spend_deferred",
+    "record_awards",
 ]

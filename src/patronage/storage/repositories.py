@@ -214,6 +214,23 @@ _BY_EXTERNAL_ID = _MEMBER.where(
     MemberRow.external_id == bindparam("external_id"),
 )
 _FOR_UPDATE = {q: q.with_for_update(of=MemberRow) for q in (_BY_ID, _BY_EXTERNAL_ID)}
+# A tier move: the open period ends, a new one starts, the member's row follows.
+_TH = _table(TierHistoryRow).c
+_END_TIER_PERIOD = (
+    update(_table(TierHistoryRow))
+    .where(_TH.member_id == bindparam("whose"), _TH.valid_to.is_(None))
+    .values(valid_to=bindparam("at", type_=_TH.valid_to.type))
+)
+_START_TIER_PERIOD = insert(_table(TierHistoryRow))
+_SET_MEMBER_TIER = (
+    update(_table(MemberRow))
+    .where(MemberRow.__table__.c.id == bindparam("whose"))
+    .values(
+        tier_id=bindparam("tier"),
+        tier_since=bindparam("at"),
+        tier_override_until=bindparam("until"),
+    )
+)
 
 
 class MemberRepository:
@@ -344,21 +361,13 @@ class MemberRepository:
         actor: str | None = None,
         override_until: datetime | None = None,
     ) -> None:
-        self.session.execute(
-            update(TierHistoryRow)
-            .where(TierHistoryRow.member_id == member_id, TierHistoryRow.valid_to.is_(None))
-            .values(valid_to=at)
-        )
-        self.session.add(
-            TierHistoryRow(
-                member_id=member_id, tier_id=tier_id, valid_from=at, reason=reason, actor=actor
-            )
-        )
-        self.session.execute(
-            update(MemberRow)
-            .where(MemberRow.id == member_id)
-            .values(tier_id=tier_id, tier_since=at, tier_override_until=override_until)
-        )
+        self.session.flush()
+        connection = self.session.connection()
+        connection.execute(_END_TIER_PERIOD, {"whose": member_id, "at": at})
+        period = {"member_id": member_id, "tier_id": tier_id, "valid_from": at, "valid_to": None}
+        connection.execute(_START_TIER_PERIOD, {**period, "reason": reason, "actor": actor})
+        move = {"whose": member_id, "tier": tier_id, "at": at, "until": override_until}
+        connection.execute(_SET_MEMBER_TIER, move)
 
     def tier_history(self, member_id: int) -> list[dict[str, Any]]:
         rows = self.session.execute(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from patronage.domain.rules import Campaign, Limit, Rule
@@ -52,53 +53,88 @@ def _since(name: str) -> Any:
     )
 
 
-# What caps and budgets are checked against: each campaign's spent budget, and the points
-# the member got from it since the start of this day, week and month, and in all.
-_CAMPAIGN_STATE = (
-    select(
-        _C.id,
-        _C.spent,
-        _since("day"),
-        _since("week"),
-        _since("month"),
-        func.coalesce(func.sum(_A.points), 0),
-    )
-    .select_from(
-        CampaignRow.__table__.outerjoin(
-            RuleAwardRow.__table__,
-            and_(_A.campaign_id == _C.id, _A.member_id == bindparam("member_id")),
+def _ids(count: int, prefix: str = "id") -> list[Any]:
+    """Parameters ``id0`` .. for ``count`` campaign ids: a statement per count is built
+    once, where an expanding IN list would be rendered again on every event."""
+    return [bindparam(f"{prefix}{i}", type_=_C.id.type) for i in range(count)]
+
+
+@lru_cache(maxsize=64)
+def _campaign_state(count: int) -> Any:
+    """What caps and budgets are checked against: each of ``count`` campaigns' spent
+    budget, and the points the member got from it since the start of this day, week and
+    month, and in all."""
+    return (
+        select(
+            _C.id,
+            _C.spent,
+            _since("day"),
+            _since("week"),
+            _since("month"),
+            func.coalesce(func.sum(_A.points), 0),
         )
+        .select_from(
+            CampaignRow.__table__.outerjoin(
+                RuleAwardRow.__table__,
+                and_(_A.campaign_id == _C.id, _A.member_id == bindparam("member_id")),
+            )
+        )
+        .where(_C.id.in_(_ids(count)))
+        .group_by(_C.id, _C.spent)
     )
-    .where(_C.id.in_(bindparam("campaign_ids", expanding=True)))
-    .group_by(_C.id, _C.spent)
-)
-# Campaign rows locked in id order (as an UPDATE of their counters locks them: the
-# key-share locks of awards inserted by concurrent events do not conflict).
-_LOCK_CAMPAIGNS = (
-    select(_C.id)
-    .where(_C.id.in_(bindparam("ids", expanding=True)))
-    .order_by(_C.id)
-    .with_for_update(key_share=True)
-)
-_SPEND: dict[int, Any] = {}
 
 
-def _spend_statement(count: int) -> Any:
+@lru_cache(maxsize=64)
+def _spend_statement(count: int, lock_in_order: bool) -> Any:
     """One conditional UPDATE for ``count`` campaigns (``id{i}`` takes ``points{i}``),
     returning the ids it spent from: the spent counter never passes the budget (on
-    PostgreSQL a row another transaction changed meanwhile is re-checked)."""
-    statement = _SPEND.get(count)
-    if statement is None:
-        ids = [bindparam(f"id{i}", type_=_C.id.type) for i in range(count)]
-        points = [bindparam(f"points{i}", type_=_C.spent.type) for i in range(count)]
-        wanted = case(*zip(ids, points, strict=True), value=_C.id)
-        statement = _SPEND[count] = (
-            update(CampaignRow.__table__)  # type: ignore[arg-type]
-            .where(_C.id.in_(ids), _C.spent + wanted <= _C.budget)
-            .values(spent=_C.spent + wanted)
-            .returning(_C.id)
+    PostgreSQL a row another transaction changed meanwhile is re-checked). With
+    ``lock_in_order`` the rows are first locked in id order, as the UPDATE of their
+    counters would lock them, so that concurrent events spending from the same campaigns
+    wait for each other instead of deadlocking (the key-share locks of awards inserted
+    by concurrent events do not conflict)."""
+    ids = _ids(count)
+    points = [bindparam(f"points{i}", type_=_C.spent.type) for i in range(count)]
+    wanted = case(*zip(ids, points, strict=True), value=_C.id)
+    statement = update(CampaignRow.__table__).values(spent=_C.spent + wanted)  # type: ignore[arg-type]
+    if lock_in_order:
+        first = CampaignRow.__table__.alias("locked_first")
+        locked = (
+            select(first.c.id)
+            .where(first.c.id.in_(ids))
+            .order_by(first.c.id)
+            .with_for_update(key_share=True)
+            .subquery("locked")
         )
-    return statement
+        statement = statement.where(_C.id == locked.c.id)
+    else:
+        statement = statement.where(_C.id.in_(ids))
+    return statement.where(_C.spent + wanted <= _C.budget).returning(_C.id)
+
+
+_AWARD_FIELDS = tuple(c for c in RuleAwardRow.__table__.c if c.name != "id")
+
+
+@lru_cache(maxsize=64)
+def _award_and_spend(awards: int, campaigns: int) -> Any:
+    """One PostgreSQL statement for the end of an event: insert ``awards`` rule awards
+    (``a{j}_{column}``) and spend from ``campaigns`` budgets as :func:`_spend_statement`
+    does, returning the ids of the campaigns it spent from."""
+    awarded = [  # one single-row INSERT each: a multi-row VALUES is compiled every time
+        insert(RuleAwardRow.__table__)  # type: ignore[arg-type]
+        .values({c.name: bindparam(f"a{j}_{c.name}", type_=c.type) for c in _AWARD_FIELDS})
+        .cte(f"awarded{j}")
+        for j in range(awards)
+    ]
+    spent = _spend_statement(campaigns, campaigns > 1).cte("spent")
+    return select(spent.c.id).add_cte(*awarded)
+
+
+_AWARD_COUNT = select(func.count()).where(
+    _A.member_id == bindparam("member_id"),
+    _A.rule_code == bindparam("rule_code"),
+    _A.occurred_at >= bindparam("since", type_=_A.occurred_at.type),
+)
 
 
 # Domain objects of the rows, kept per distinct row: the earn path builds no new
@@ -204,9 +240,9 @@ class RulesRepository:
         """Each campaign's spent budget; and the points the member got from it since the
         start of this day, week and month, and in all (awards only happen while a
         campaign runs, so that is the campaign's total). One query for all of them."""
-        rows = self.session.execute(
-            _CAMPAIGN_STATE,
-            {"member_id": member_id, "campaign_ids": list(campaign_ids), **starts},
+        params = {f"id{i}": cid for i, cid in enumerate(campaign_ids)}
+        rows = self._connection().execute(
+            _campaign_state(len(campaign_ids)), {"member_id": member_id, **starts, **params}
         )
         spent: dict[int, int] = {}
         usage: dict[int, dict[str, int]] = {}
@@ -221,15 +257,8 @@ class RulesRepository:
         return spent, usage
 
     def award_count(self, member_id: int, rule_code: str, since: datetime) -> int:
-        a = RuleAwardRow.__table__.c
-        return int(
-            self.session.scalar(
-                select(func.count()).where(
-                    a.member_id == member_id, a.rule_code == rule_code, a.occurred_at >= since
-                )
-            )
-            or 0
-        )
+        params = {"member_id": member_id, "rule_code": rule_code, "since": since}
+        return int(self._connection().execute(_AWARD_COUNT, params).scalar() or 0)
 
     def budget(self, campaign_id: int) -> tuple[int | None, int]:
         row = self.session.execute(select(_C.budget, _C.spent).where(_C.id == campaign_id)).one()
@@ -267,27 +296,43 @@ class RulesRepository:
                 granted[cid] = points if cid in done else self.spend_budget(cid, points)
         return granted
 
-    def spend_whole(self, wanted: dict[int, int]) -> bool:
-        """Take ``wanted[c]`` points from each campaign's budget by one UPDATE; False when
-        a campaign lacks room (what the others gave is then to be rolled back)."""
-        return self._spend(wanted) >= {c for c, points in wanted.items() if points > 0}
+    def award_and_spend(self, rows: list[dict[str, Any]], wanted: dict[int, int]) -> bool:
+        """Insert the award ``rows`` and take ``wanted[c]`` points from each campaign's
+        budget, by one conditional UPDATE; False when a campaign lacks room (the awards
+        and what the others gave are then to be rolled back). On PostgreSQL both go in
+        one statement."""
+        ids = sorted(c for c, points in wanted.items() if points > 0)
+        if not (ids and rows) or self.session.get_bind().dialect.name != "postgresql":
+            self.add_awards(rows)
+            return self._spend(wanted) >= set(ids)
+        params = {f"id{i}": cid for i, cid in enumerate(ids)}
+        params.update({f"points{i}": wanted[cid] for i, cid in enumerate(ids)})
+        for j, row in enumerate(rows):
+            params.update({f"a{j}_{name}": value for name, value in row.items()})
+        statement = _award_and_spend(len(rows), len(ids))
+        return set(self._connection().execute(statement, params).scalars()) >= set(ids)
 
     def _spend(self, wanted: dict[int, int]) -> set[int]:
-        """The campaigns one conditional UPDATE could take their points from. Several
-        campaigns are first locked in id order (PostgreSQL), so that concurrent events
-        spending from the same ones wait for each other instead of deadlocking."""
+        """The campaigns one conditional UPDATE could take their points from (several
+        are locked in id order first, on PostgreSQL, by the same statement)."""
         ids = sorted(c for c, points in wanted.items() if points > 0)
         if not ids:
             return set()
-        if len(ids) > 1 and self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(_LOCK_CAMPAIGNS, {"ids": ids})
+        connection = self._connection()
+        in_order = len(ids) > 1 and connection.dialect.name == "postgresql"
         params = {f"id{i}": cid for i, cid in enumerate(ids)}
         params.update({f"points{i}": wanted[cid] for i, cid in enumerate(ids)})
-        return set(self.session.scalars(_spend_statement(len(ids)), params))
+        return set(connection.execute(_spend_statement(len(ids), in_order), params).scalars())
 
     def add_awards(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.session.execute(_INSERT_AWARD, rows)
+            self._connection().execute(_INSERT_AWARD, rows[0] if len(rows) == 1 else rows)
+
+    def _connection(self) -> Connection:
+        """The session's connection, after flushing what the session holds (as an ORM
+        statement would): the earn path's statements are built once and run on it."""
+        self.session.flush()
+        return self.session.connection()
 
     def purchase_count(self, member_id: int, before: datetime | None = None) -> int:
         from patronage.storage.tables import OrderRow
