@@ -53,10 +53,10 @@ def _since(name: str) -> Any:
     )
 
 
-def _ids(count: int, prefix: str = "id") -> list[Any]:
+def _ids(count: int) -> list[Any]:
     """Parameters ``id0`` .. for ``count`` campaign ids: a statement per count is built
     once, where an expanding IN list would be rendered again on every event."""
-    return [bindparam(f"{prefix}{i}", type_=_C.id.type) for i in range(count)]
+    return [bindparam(f"id{i}", type_=_C.id.type) for i in range(count)]
 
 
 @lru_cache(maxsize=64)
