@@ -194,6 +194,42 @@ def test_budgets_of_two_campaigns_spent_together(shop: Shop) -> None:
     assert (spent(shop, "a"), spent(shop, "b")) == (15, 30)
 
 
+def statements_of_a_purchase(shop: Shop, member: Any) -> list[str]:
+    """The SQL statements one purchase sends (after one more to warm the caches)."""
+    shop.buy(member, "1.00")
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(shop.engine, "before_cursor_execute", note)
+    try:
+        shop.buy(member, "1.00")
+    finally:
+        event.remove(shop.engine, "before_cursor_execute", note)
+    return sent
+
+
+def test_rules_add_a_read_and_a_write_to_a_purchase(shop: Shop) -> None:
+    """ADR 0010: the campaigns' state is read by one statement, and the awards and the
+    budgets of both campaigns are written by the last one (PostgreSQL; SQLite
+    writes awards and budgets one after the other)."""
+    member = shop.member()
+    plain = statements_of_a_purchase(shop, member)
+    campaign(shop, code="a", budget=1000, caps={"day": 500})
+    campaign(shop, code="b", budget=1000)
+    shop.rule(code="ten-a", campaign="a", action="bonus", value=10)
+    shop.rule(code="ten-b", campaign="b", action="bonus", value=10)
+    with_rules = statements_of_a_purchase(shop, member)
+    on_postgres = shop.engine.dialect.name == "postgresql"
+    assert len(with_rules) - len(plain) == (2 if on_postgres else 3)
+    if on_postgres:
+        last = " ".join(with_rules[-1].split())
+        assert last.startswith("WITH awarded0 AS (INSERT INTO rule_awards")
+        assert "UPDATE campaigns SET spent" in last
+    assert (spent(shop, "a"), spent(shop, "b")) == (20, 20)
+
+
 def test_spending_budgets_grants_what_is_left(shop: Shop) -> None:
     campaign(shop, code="a", budget=5)
     campaign(shop, code="b", budget=50)
