@@ -265,7 +265,7 @@ def copy_rate(path: Path) -> float:
         with conn.cursor().copy("COPY tx FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
             copy.write(path.read_bytes())
         elapsed = time.perf_counter() - started
-        rows = conn.execute("SELECT count(*) FROM tx").fetchone()[0]  # type: ignore[index]
+        rows = int(conn.execute("SELECT count(*) FROM tx").fetchone()[0])  # type: ignore[index]
     drop_pg_database("patronage_bench_copy")
     return rows / elapsed
 
