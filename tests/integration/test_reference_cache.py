@@ -32,10 +32,39 @@ from patronage.storage.uow import UnitOfWork
         ("INSERT INTO ledger_entries (points) VALUES (?)", False),
         ("SELECT * FROM programs", False),
         ("  update programs set name = 'x'", True),
+        ("update campaigns set spent = spent + 1 where id = 1", False),
+        ("WITH t AS (UPDATE programs SET name=? WHERE id=? RETURNING id) SELECT * FROM t", True),
+        ("WITH a AS (INSERT INTO rule_awards (points) VALUES (?)) SELECT 1", False),
+        (
+            "WITH a AS (INSERT INTO rule_awards (points) VALUES (?)), "
+            "b AS (DELETE FROM tiers) SELECT 1",
+            True,
+        ),
+        (
+            "WITH s AS (UPDATE campaigns SET spent=(campaigns.spent + ?) FROM "
+            "(SELECT id FROM campaigns FOR NO KEY UPDATE) AS l WHERE campaigns.id = l.id) "
+            "SELECT 1",
+            False,
+        ),
+        ("WITH s AS (UPDATE campaigns SET\nstatus=?\nWHERE id = ?) SELECT 1", True),
+        ("SELECT id FROM members WHERE id = ? FOR UPDATE OF members", False),
     ],
 )
 def test_which_statements_change_reference_data(statement: str, expected: bool) -> None:
     assert changes_reference(statement) is expected
+
+
+def test_the_earn_paths_budget_statements_move_only_counters() -> None:
+    """The statements that spend campaign budgets, as compiled for each database, are
+    counter updates: they must not empty every process's reference cache."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from patronage.storage.rules_repository import _award_and_spend, _spend_statement
+
+    spending = (_spend_statement(2, True), _spend_statement(1, False), _award_and_spend(2, 3))
+    for statement in spending:
+        for dialect in (postgresql.dialect(), sqlite.dialect()):
+            assert not changes_reference(str(statement.compile(dialect=dialect)))
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """`patronage serve --workers N` (http/workers.py): a listening socket per worker on one
-port, a worker that dies is replaced, SIGTERM stops them all, workers stop when the
-supervisor is killed, a taken port fails at once."""
+port, a worker that dies is replaced (one that dies as it starts stops the server),
+SIGTERM stops them all, workers stop when the supervisor is killed, a taken port fails
+at once."""
 
 from __future__ import annotations
 
@@ -60,14 +61,24 @@ def healthy(base: str) -> bool:
         return False
 
 
-@pytest.fixture
-def served(empty_db_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = free_port()
+def serve_two_workers(db_url: str, port: int, stderr: int | None) -> subprocess.Popen[str]:
     env = {**os.environ, "PATRONAGE_SCHEDULER": "false"}
-    args = ["serve", "--db", empty_db_url, "--port", str(port), "--workers", "2"]
-    process = subprocess.Popen(
-        [PATRONAGE, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    args = ["serve", "--db", db_url, "--port", str(port), "--workers", "2"]
+    return subprocess.Popen(
+        [PATRONAGE, *args], env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True
     )
+
+
+def two_workers(process: subprocess.Popen[str]) -> list[int]:
+    """The server's two worker processes, once both have started."""
+    wait_until(lambda: len(workers_of(process.pid)) == 2)
+    return workers_of(process.pid)
+
+
+@pytest.fixture
+def served(empty_db_url: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    port = free_port()
+    process = serve_two_workers(empty_db_url, port, subprocess.DEVNULL)
     try:
         wait_until(lambda: healthy(f"http://127.0.0.1:{port}"))
         yield process, port
@@ -78,7 +89,7 @@ def served(empty_db_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
 
 
 def test_each_worker_listens_on_the_port_and_answers(
-    served: tuple[subprocess.Popen[bytes], int],
+    served: tuple[subprocess.Popen[str], int],
 ) -> None:
     process, port = served
     wait_until(lambda: listening_sockets(port) == 2)
@@ -88,11 +99,10 @@ def test_each_worker_listens_on_the_port_and_answers(
 
 
 def test_a_worker_that_dies_is_replaced_and_sigterm_stops_all(
-    served: tuple[subprocess.Popen[bytes], int],
+    served: tuple[subprocess.Popen[str], int],
 ) -> None:
     process, port = served
-    wait_until(lambda: len(workers_of(process.pid)) == 2)
-    first = workers_of(process.pid)
+    first = two_workers(process)
     time.sleep(5.5)  # past the 5 s in which a dying worker means one that cannot start
     os.kill(first[0], signal.SIGKILL)
     wait_until(lambda: len(set(workers_of(process.pid)) - set(first)) == 1)
@@ -102,6 +112,24 @@ def test_a_worker_that_dies_is_replaced_and_sigterm_stops_all(
     assert process.wait(timeout=60) == 0
     assert all(not Path(f"/proc/{pid}").exists() for pid in workers)
     assert listening_sockets(port) == 0
+
+
+def test_a_worker_that_cannot_start_stops_the_server_with_a_clear_error(
+    empty_db_url: str,
+) -> None:
+    """A worker dying in its first seconds is not restarted over and over: the server
+    stops the other one and says so (exit 1)."""
+    process = serve_two_workers(empty_db_url, free_port(), subprocess.PIPE)
+    try:
+        workers = two_workers(process)
+        os.kill(workers[0], signal.SIGKILL)  # well within its first 5 seconds
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    assert "a server worker exited as it started" in stderr
+    wait_until(lambda: not Path(f"/proc/{workers[1]}").exists(), 30)
 
 
 def test_a_port_already_taken_fails_at_once(empty_db_url: str) -> None:
@@ -119,11 +147,10 @@ def test_a_port_already_taken_fails_at_once(empty_db_url: str) -> None:
 
 
 def test_workers_stop_when_the_supervisor_is_killed(
-    served: tuple[subprocess.Popen[bytes], int],
+    served: tuple[subprocess.Popen[str], int],
 ) -> None:
     process, port = served
-    wait_until(lambda: len(workers_of(process.pid)) == 2)
-    workers = workers_of(process.pid)
+    workers = two_workers(process)
     process.kill()
     process.wait()
     wait_until(lambda: all(not Path(f"/proc/{pid}").exists() for pid in workers), 30)

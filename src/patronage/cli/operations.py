@@ -106,6 +106,9 @@ def serve(
                     f"[red]error[/red]: cannot listen on {host}:{port}: {exc.strerror}"
                 )
                 raise typer.Exit(2) from None
+            except server_workers.WorkerFailedToStart as exc:
+                err_console.print(f"[red]error[/red]: {exc}")
+                raise typer.Exit(1) from None
 
 
 def check(db: DbOption = None) -> None:

@@ -4,8 +4,9 @@ uvicorn's ``--workers`` share one socket, and whichever process wakes first acce
 every connection waiting: the keep-alive connections a load balancer or a benchmark
 opens at once all land on one worker while the others idle. Here each worker binds
 the port itself with ``SO_REUSEPORT``, and the kernel spreads new connections evenly
-over the sockets. A worker that dies is started again (unless it could not start at all); SIGTERM or
-SIGINT stops them all, and workers stop by themselves if the supervisor dies.
+over the sockets. A worker that dies is started again, unless it could not start at all
+(:class:`WorkerFailedToStart`); SIGTERM or SIGINT stops them all, and workers stop by
+themselves if the supervisor dies.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 
 APP = "patronage.http.asgi:app"  # each worker builds the app from the settings
+STARTING_SECONDS = 5  # a worker that dies sooner could not start: restarting it is futile
+
+
+class WorkerFailedToStart(Exception):  # noqa: N818 - names what happened
+    """A worker exited within its first seconds; the others are stopped."""
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -80,8 +86,10 @@ def serve(host: str, port: int, workers: int, log_format: str = "json") -> None:
         return process
 
     def restart(process: BaseProcess) -> BaseProcess:
-        if time.monotonic() - started.pop(id(process)) < 5:  # it could not start at all
-            raise RuntimeError(f"a server worker exited at start (code {process.exitcode})")
+        if time.monotonic() - started.pop(id(process)) < STARTING_SECONDS:
+            raise WorkerFailedToStart(
+                f"a server worker exited as it started (exit code {process.exitcode})"
+            )
         return start()
 
     def stop(_signal: int, _frame: FrameType | None) -> None:

@@ -42,21 +42,35 @@ REFERENCE_TABLES = frozenset(
 # Counters kept on reference rows and moved by the earn path: not a change of definition.
 COUNTERS = {"campaigns": frozenset({"spent"})}
 
-_WRITE = re.compile(r"\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?", re.IGNORECASE)
+_VERB = r"(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?"
+_WRITE = re.compile(r"\s*" + _VERB, re.IGNORECASE)  # a statement that is a write
+_NESTED_WRITE = re.compile(r"\b" + _VERB, re.IGNORECASE)  # the writes of a WITH
+_WITH = re.compile(r"\s*WITH\b", re.IGNORECASE)
 _SET_COLUMN = re.compile(r"(?:^|,)\s*(\w+)\s*=")
+_SET = re.compile(r"\sSET\s", re.IGNORECASE)
+_SET_END = re.compile(r"\s(?:WHERE|FROM|RETURNING)\s", re.IGNORECASE)
 _TOKEN = text("SELECT token FROM config_state WHERE id = 1")
 _WRITTEN = "patronage_reference_written"
 
 
 def changes_reference(statement: str) -> bool:
-    """Does this SQL statement write a reference table (other than its counters)?"""
-    found = _WRITE.match(statement)
-    if found is None or found.group(2).lower() not in REFERENCE_TABLES:
+    """Does this SQL statement write a reference table (other than its counters)? A
+    data-modifying WITH is looked through: each INSERT, UPDATE or DELETE it holds counts."""
+    if _WITH.match(statement):
+        writes = list(_NESTED_WRITE.finditer(statement))
+    else:
+        found = _WRITE.match(statement)
+        writes = [found] if found else []
+    return any(_writes_reference(statement, write) for write in writes)
+
+
+def _writes_reference(statement: str, write: re.Match[str]) -> bool:
+    table = write.group(2).lower()
+    if table not in REFERENCE_TABLES:
         return False
-    table = found.group(2).lower()
-    if found.group(1).upper() != "UPDATE" or table not in COUNTERS:
+    if write.group(1).upper() != "UPDATE" or table not in COUNTERS:
         return True
-    assignments = statement.split(" SET ", 1)[-1].split(" WHERE ", 1)[0]
+    assignments = _SET_END.split(_SET.split(statement[write.end() :], 1)[-1], 1)[0]
     return not set(_SET_COLUMN.findall(assignments)) <= COUNTERS[table]
 
 
