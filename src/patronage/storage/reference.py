@@ -21,6 +21,7 @@ import secrets
 import threading
 import weakref
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, event, text
@@ -53,9 +54,12 @@ _TOKEN = text("SELECT token FROM config_state WHERE id = 1")
 _WRITTEN = "patronage_reference_written"
 
 
+@lru_cache(maxsize=4096)
 def changes_reference(statement: str) -> bool:
     """Does this SQL statement write a reference table (other than its counters)? A
-    data-modifying WITH is looked through: each INSERT, UPDATE or DELETE it holds counts."""
+    data-modifying WITH is looked through: each INSERT, UPDATE or DELETE it holds counts.
+    Kept per statement text: the statements of requests are built once, so each is read
+    once per process."""
     if _WITH.match(statement):
         writes = list(_NESTED_WRITE.finditer(statement))
     else:
