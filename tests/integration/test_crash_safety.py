@@ -111,10 +111,15 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def kill_after_progress(
-    args: list[str], url: str, query: str, minimum: int, rng: random.Random | None = None
+    args: list[str],
+    url: str,
+    query: str,
+    minimum: int,
+    rng: random.Random | None = None,
+    pause: float = 0.1,
 ) -> None:
     """Start a command, wait until ``query`` counts at least ``minimum``, then SIGKILL it
-    after a further random pause (up to 0.1 s)."""
+    after a further random pause (up to ``pause`` seconds)."""
     process = subprocess.Popen(
         [PATRONAGE, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -126,7 +131,7 @@ def kill_after_progress(
                 if conn.execute(text(query)).scalar_one() >= minimum:
                     break
             time.sleep(0.05)
-        time.sleep((rng or random.Random(minimum)).random() * 0.1)
+        time.sleep((rng or random.Random(minimum)).random() * pause)
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
         process.wait()
@@ -152,11 +157,12 @@ def reference(
 def test_import_and_expiry_survive_sigkill(empty_db_url: str, reference) -> None:  # type: ignore[no-untyped-def]
     file, imported, expired = reference
     assert run("init", "--db", empty_db_url).returncode == 0
-    kill_after_progress(  # small chunks, so that the kill lands in the middle
+    kill_after_progress(  # small chunks and a short pause: the kill lands in the middle
         ["import", "transactions", str(file), "--db", empty_db_url, "--batch-size", "5"],
         empty_db_url,
         "SELECT count(*) FROM events",
-        200,
+        50,
+        pause=0.02,
     )
     assert 0 < totals(empty_db_url)[0] < ROWS
     result = run("import", "transactions", str(file), "--db", empty_db_url, "--batch-size", "50")
